@@ -1,0 +1,109 @@
+package config
+
+import "time"
+
+// Config is the effective configuration of one snowflake-mcp process.
+// Keys are snake_case; koanf tags give the dotted path (server.listen, ...).
+type Config struct {
+	Environment string    `koanf:"environment"`
+	Server      Server    `koanf:"server"`
+	Snowflake   Snowflake `koanf:"snowflake"`
+	Pool        Pool      `koanf:"pool"`
+	Query       Query     `koanf:"query"`
+	Log         Log       `koanf:"log"`
+	Reload      Reload    `koanf:"reload"`
+}
+
+// Server holds the HTTP listener and MCP transport settings.
+type Server struct {
+	Listen            string        `koanf:"listen"`
+	MCPPath           string        `koanf:"mcp_path"`
+	Stateless         bool          `koanf:"stateless"`
+	ReadHeaderTimeout time.Duration `koanf:"read_header_timeout"`
+	ReadTimeout       time.Duration `koanf:"read_timeout"`
+	WriteTimeout      time.Duration `koanf:"write_timeout"`
+	IdleTimeout       time.Duration `koanf:"idle_timeout"`
+	MaxBodyBytes      ByteSize      `koanf:"max_body_bytes"`
+	DrainTimeout      time.Duration `koanf:"drain_timeout"`
+	// AllowedOrigins lists the Origin header values a browser-borne request may carry;
+	// requests without Origin are always allowed (non-browser clients).
+	AllowedOrigins []string `koanf:"allowed_origins"`
+}
+
+// Snowflake holds the account, credentials and endpoint of the Snowflake connection.
+type Snowflake struct {
+	Account string `koanf:"account"`
+	User    string `koanf:"user"`
+	// Authenticator: snowflake (password), snowflake_jwt (key pair), oauth,
+	// programmatic_access_token, externalbrowser (stdio only).
+	Authenticator        string `koanf:"authenticator"`
+	Password             Secret `koanf:"password"`
+	PasswordFile         string `koanf:"password_file"`
+	PrivateKeyPath       string `koanf:"private_key_path"`
+	PrivateKeyPassphrase Secret `koanf:"private_key_passphrase"`
+	// PrivateKeyPassphraseFile lets the passphrase come from a file (systemd credentials).
+	PrivateKeyPassphraseFile string `koanf:"private_key_passphrase_file"`
+	Token                    Secret `koanf:"token"`
+	TokenFile                string `koanf:"token_file"`
+	// ConnectionName picks a named connection from the Snowflake CLI's connections.toml.
+	ConnectionName  string `koanf:"connection_name"`
+	ConnectionsFile string `koanf:"connections_file"`
+	Role            string `koanf:"role"`
+	Warehouse       string `koanf:"warehouse"`
+	Database        string `koanf:"database"`
+	Schema          string `koanf:"schema"`
+	// Host, Port and Protocol override the account's default endpoint (the emulator, PrivateLink).
+	Host           string        `koanf:"host"`
+	Port           int           `koanf:"port"`
+	Protocol       string        `koanf:"protocol"`
+	LoginTimeout   time.Duration `koanf:"login_timeout"`
+	RequestTimeout time.Duration `koanf:"request_timeout"`
+}
+
+// Pool holds the database/sql pool limits.
+type Pool struct {
+	MaxOpen         int           `koanf:"max_open"`
+	MaxIdle         int           `koanf:"max_idle"`
+	ConnMaxLifetime time.Duration `koanf:"conn_max_lifetime"`
+	ConnMaxIdleTime time.Duration `koanf:"conn_max_idle_time"`
+	// Warm is how many connections are logged in before the process reports ready.
+	Warm int `koanf:"warm"`
+}
+
+// Query holds the safety limits applied to every statement the tools run.
+type Query struct {
+	ReadOnly         bool          `koanf:"read_only"`
+	Timeout          time.Duration `koanf:"timeout"`
+	DefaultLimit     int           `koanf:"default_limit"`
+	MaxRows          int           `koanf:"max_rows"`
+	MaxResultBytes   ByteSize      `koanf:"max_result_bytes"`
+	MaxCellChars     int           `koanf:"max_cell_chars"`
+	MetadataCacheTTL time.Duration `koanf:"metadata_cache_ttl"`
+	// LogSQL writes statement text to query.log; off by default since SQL may hold data.
+	LogSQL bool `koanf:"log_sql"`
+}
+
+// Log holds the log sinks.
+type Log struct {
+	Level  string `koanf:"level"`  // debug, info, warn, error
+	Format string `koanf:"format"` // json, text
+	// Output is stderr, stdout or file; with file, the five log files live in Dir.
+	Output        string        `koanf:"output"`
+	Dir           string        `koanf:"dir"`
+	SlowThreshold time.Duration `koanf:"slow_threshold"`
+}
+
+// Reload holds the zero-downtime upgrade settings.
+type Reload struct {
+	PIDFile        string        `koanf:"pid_file"`
+	UpgradeTimeout time.Duration `koanf:"upgrade_timeout"`
+	// Mode is upgrade (SIGHUP hands sockets to a new binary) or restart (SIGHUP is refused;
+	// the supervisor restarts the process).
+	Mode string `koanf:"mode"`
+}
+
+// Secret is a string that never prints: fmt, slog and JSON/YAML encoders see "[REDACTED]".
+type Secret string
+
+// ByteSize is a count of bytes that parses "4MiB", "512KB", "1048576".
+type ByteSize int64
