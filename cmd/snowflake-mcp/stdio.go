@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/snowflake-mcp/snowflake-mcp/config"
+	"github.com/snowflake-mcp/snowflake-mcp/logging"
+)
+
+func runStdio(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlagSet("stdio", stderr)
+	cf := config.BindFlags(fs)
+	if code, done := parseFlags(fs, args, stderr); done {
+		return code
+	}
+	lc, ok := loadConfig(cf, stderr)
+	if !ok {
+		return exitUsage
+	}
+	cfg := lc.Config
+	if cfg.Log.Output == "stdout" {
+		fmt.Fprintf(stderr, "snowflake-mcp: config: log.output (from %s): stdout carries the MCP protocol in stdio mode; use stderr or file\n",
+			lc.Sources["log.output"])
+		return exitUsage
+	}
+	logs, err := logging.New(cfg.Log)
+	if err != nil {
+		fmt.Fprintf(stderr, "snowflake-mcp: logging: %v\n", err)
+		return exitFailure
+	}
+	defer logs.Close()
+	logs.LogSQL = cfg.Query.LogSQL
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logs.App.Info("serving MCP over stdio", "version", version, "environment", cfg.Environment)
+	if err := runStdioServer(ctx, &cfg, logs, stdin, stdout); err != nil && ctx.Err() == nil {
+		logs.App.Error("stdio server failed", "error", err.Error())
+		fmt.Fprintf(stderr, "snowflake-mcp: stdio: %v\n", err)
+		return exitFailure
+	}
+	return exitOK
+}

@@ -1,0 +1,57 @@
+package config
+
+import (
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// commonFlags maps the convenience flags to their keys.
+var commonFlags = []struct{ name, key, usage string }{
+	{"listen", "server.listen", "HTTP listen address host:port (server.listen)"},
+	{"log-level", "log.level", "debug, info, warn or error (log.level)"},
+	{"log-format", "log.format", "json or text (log.format)"},
+	{"log-output", "log.output", "stderr, stdout or file (log.output)"},
+	{"log-dir", "log.dir", "directory of the log files when log.output is file (log.dir)"},
+	{"pid-file", "reload.pid_file", "write the serving process's PID here (reload.pid_file)"},
+}
+
+// Flags holds the configuration flags bound to a FlagSet.
+type Flags struct {
+	fs         *pflag.FlagSet
+	env        string
+	configFile string
+	values     map[string]*string
+	sets       []string
+}
+
+// BindFlags registers --env, --config, --set and the common key flags on fs.
+func BindFlags(fs *pflag.FlagSet) *Flags {
+	f := &Flags{fs: fs, values: map[string]*string{}}
+	fs.StringVar(&f.env, "env", "", "environment layer: development, staging or production (default $"+EnvPrefix+"ENV, else development)")
+	fs.StringVar(&f.configFile, "config", "", "operator config file (default $"+EnvPrefix+"CONFIG, else "+DefaultConfigFile+" when present)")
+	for _, c := range commonFlags {
+		f.values[c.name] = fs.String(c.name, "", c.usage)
+	}
+	fs.StringArrayVar(&f.sets, "set", nil, "set any key: --set query.max_rows=500 (repeatable)")
+	return f
+}
+
+// Options turns the parsed flags into Load options; only flags given on the command line count.
+func (f *Flags) Options() (Options, error) {
+	o := Options{Env: f.env, ConfigFile: f.configFile}
+	for _, c := range commonFlags {
+		if f.fs.Changed(c.name) {
+			o.Overrides = append(o.Overrides, Override{Key: c.key, Value: *f.values[c.name], Flag: "--" + c.name})
+		}
+	}
+	for _, s := range f.sets {
+		k, v, ok := strings.Cut(s, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return Options{}, &Error{Key: s, Source: "flag --set", Reason: "want key=value, e.g. --set query.max_rows=500"}
+		}
+		o.Overrides = append(o.Overrides, Override{Key: k, Value: v, Flag: "--set"})
+	}
+	return o, nil
+}

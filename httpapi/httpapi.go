@@ -1,0 +1,165 @@
+// Package httpapi owns snowflake-mcp's HTTP surface: the chi router with liveness,
+// readiness and version endpoints, the middleware every request passes (request id, panic
+// recovery, access log, body limit, Origin check on the MCP route) and the http.Server settings.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/snowflake-mcp/snowflake-mcp/config"
+	"github.com/snowflake-mcp/snowflake-mcp/logging"
+)
+
+// Readiness is the process's serving state as /readyz reports it. It starts "starting";
+// the lifecycle code calls SetReady once the backend is warm and SetDraining before shutdown.
+type Readiness struct {
+	state atomic.Int32
+}
+
+const (
+	stateStarting int32 = iota
+	stateReady
+	stateDraining
+)
+
+// NewReadiness returns a Readiness in the starting state.
+func NewReadiness() *Readiness { return &Readiness{} }
+
+// SetReady marks the process ready to take traffic (unless it is already draining).
+func (r *Readiness) SetReady() { r.state.CompareAndSwap(stateStarting, stateReady) }
+
+// SetDraining marks the process as shutting down; /readyz answers 503 from now on.
+func (r *Readiness) SetDraining() { r.state.Store(stateDraining) }
+
+// State returns "starting", "ready" or "draining".
+func (r *Readiness) State() string {
+	switch r.state.Load() {
+	case stateReady:
+		return "ready"
+	case stateDraining:
+		return "draining"
+	}
+	return "starting"
+}
+
+// VersionInfo is what /version reports.
+type VersionInfo struct {
+	Version string `json:"version"`
+	Commit  string `json:"commit"`
+	Date    string `json:"date"`
+	Go      string `json:"go"`
+}
+
+// Options configures NewRouter.
+type Options struct {
+	// Server supplies mcp_path, max_body_bytes and allowed_origins.
+	Server config.Server
+	Logs   *logging.Logs
+	// Readiness is flipped by the lifecycle code; nil means always ready.
+	Readiness *Readiness
+	// Ping checks that Snowflake can be reached; nil means it is not checked.
+	Ping func(context.Context) error
+	// PingTimeout bounds one readiness ping (default 5s).
+	PingTimeout time.Duration
+	Version     VersionInfo
+	// MCP serves the MCP Streamable HTTP endpoint at Server.MCPPath; nil leaves it unmounted.
+	MCP http.Handler
+}
+
+// NewRouter builds the router: /healthz, /readyz, /version, and the MCP handler at
+// server.mcp_path behind the Origin check.
+func NewRouter(o Options) http.Handler {
+	if o.Logs == nil {
+		o.Logs = logging.Discard()
+	}
+	if o.PingTimeout <= 0 {
+		o.PingTimeout = 5 * time.Second
+	}
+	if o.Version.Go == "" {
+		o.Version.Go = runtime.Version()
+	}
+	r := chi.NewRouter()
+	r.Use(RequestIDMiddleware, AccessLog(o.Logs), Recover(o.Logs), BodyLimit(int64(o.Server.MaxBodyBytes)))
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, r, http.StatusNotFound, "not found")
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, r, http.StatusMethodNotAllowed, "method not allowed")
+	})
+	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	r.Get("/readyz", readyHandler(o))
+	r.Get("/version", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, o.Version)
+	})
+	if o.MCP != nil {
+		path := o.Server.MCPPath
+		if path == "" {
+			path = "/mcp"
+		}
+		r.With(OriginCheck(o.Server.AllowedOrigins)).Handle(path, o.MCP)
+	}
+	return r
+}
+
+func readyHandler(o Options) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if o.Readiness != nil {
+			if s := o.Readiness.State(); s != "ready" {
+				writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": s})
+				return
+			}
+		}
+		if o.Ping != nil {
+			ctx, cancel := context.WithTimeout(r.Context(), o.PingTimeout)
+			err := o.Ping(ctx)
+			cancel()
+			if err != nil {
+				// The reason goes to the log, not to an unauthenticated caller.
+				o.Logs.App.LogAttrs(r.Context(), slog.LevelWarn, "readiness ping failed",
+					slog.String("request_id", RequestID(r.Context())), slog.String("error", err.Error()))
+				writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "snowflake unreachable"})
+				return
+			}
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	}
+}
+
+// NewServer returns an http.Server with the timeouts of cfg, logging its own errors to the
+// application log.
+func NewServer(cfg config.Server, h http.Handler, logs *logging.Logs) *http.Server {
+	if logs == nil {
+		logs = logging.Discard()
+	}
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logs.App.Handler(), slog.LevelWarn),
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// WriteError writes {"error": msg, "request_id": id} with status.
+func WriteError(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg, "request_id": RequestID(r.Context())})
+}
