@@ -177,7 +177,11 @@ func Load(opts Options) (*Loaded, error) {
 	// Layer 1: defaults.
 	def := Defaults()
 	for _, f := range allFields {
-		values[f.key] = f.get(&def).Interface()
+		v := f.get(&def).Interface()
+		if s, ok := v.(Secret); ok {
+			v = s.Reveal() // plain text: the decoder would otherwise see the redacted form
+		}
+		values[f.key] = v
 		sources[f.key] = Source{LayerDefault, "default"}
 	}
 
