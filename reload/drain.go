@@ -105,14 +105,17 @@ func (l *Lifecycle) drain(servers []*server) error {
 	}
 
 	var wg sync.WaitGroup
-	if q := l.opts.Queries; q != nil {
+	l.mu.Lock()
+	q := l.opts.Queries
+	l.mu.Unlock()
+	if q != nil {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			ctx, cancel := context.WithDeadline(context.Background(), deadline)
 			defer cancel()
 			if err := q.Wait(ctx); err != nil {
-				l.log.Warn("drain deadline reached; cancelling running queries", "active", q.Active(), "drain_timeout", l.opts.DrainTimeout)
+				l.log.Warn("drain deadline reached; cancelling the queries still running", "drain_timeout", l.opts.DrainTimeout)
 				q.CancelAll()
 			}
 		}()

@@ -32,7 +32,6 @@ type Readiness interface {
 // QueryDrainer tracks running Snowflake queries so a drain can wait for them
 // and cancel the rest at the deadline.
 type QueryDrainer interface {
-	Active() int
 	Wait(ctx context.Context) error
 	CancelAll()
 }
@@ -189,6 +188,14 @@ func (l *Lifecycle) AddServer(srv *http.Server, ln net.Listener) {
 func (l *Lifecycle) OnShutdown(fn func(ctx context.Context) error) {
 	l.mu.Lock()
 	l.closers = append(l.closers, fn)
+	l.mu.Unlock()
+}
+
+// SetQueries sets the query tracker the drain waits for, when it is built
+// after New (it needs the config and the pool). Call it before Run.
+func (l *Lifecycle) SetQueries(q QueryDrainer) {
+	l.mu.Lock()
+	l.opts.Queries = q
 	l.mu.Unlock()
 }
 

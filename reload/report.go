@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // reportEnv names the file an upgrade child writes its outcome to: "ready
@@ -18,6 +19,10 @@ const tableflipChildEnv = "TABLEFLIP_HAS_PARENT_7DIU3"
 
 const maxReport = 4096
 
+// reported is set once this process told its parent it is ready; later
+// failures are no longer startup failures.
+var reported atomic.Bool
+
 // IsUpgradeChild reports whether this process was started by a SIGHUP hand-off.
 func IsUpgradeChild() bool { return os.Getenv(tableflipChildEnv) != "" }
 
@@ -26,13 +31,16 @@ func IsUpgradeChild() bool { return os.Getenv(tableflipChildEnv) != "" }
 // cannot bind, cannot log in). Outside an upgrade it does nothing. Call it
 // from main before exiting non-zero.
 func ReportStartupFailure(err error) {
-	if err == nil || !IsUpgradeChild() {
+	if err == nil || !IsUpgradeChild() || reported.Load() {
 		return
 	}
 	writeReport("error " + err.Error())
 }
 
 func writeReport(s string) {
+	if !reported.CompareAndSwap(false, true) {
+		return
+	}
 	path := os.Getenv(reportEnv)
 	if path == "" {
 		return

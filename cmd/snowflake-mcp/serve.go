@@ -2,18 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/snowflake-mcp/snowflake-mcp/config"
 	"github.com/snowflake-mcp/snowflake-mcp/httpapi"
 	"github.com/snowflake-mcp/snowflake-mcp/logging"
+	"github.com/snowflake-mcp/snowflake-mcp/reload"
 )
 
 func runServe(ctx context.Context, args []string, _, stderr io.Writer) int {
@@ -22,18 +18,24 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) int {
 	if code, done := parseFlags(fs, args, stderr); done {
 		return code
 	}
-	lc, ok := loadConfig(cf, stderr)
-	if !ok {
+	// A generation started by SIGHUP that fails here is rolled back; the
+	// report tells the old generation why.
+	lc, err := loadServeConfig(cf)
+	if err != nil {
+		reload.ReportStartupFailure(err)
+		fmt.Fprintf(stderr, "snowflake-mcp: %v\n", err)
 		return exitUsage
 	}
 	logs, err := logging.New(lc.Config.Log)
 	if err != nil {
+		reload.ReportStartupFailure(fmt.Errorf("logging: %w", err))
 		fmt.Fprintf(stderr, "snowflake-mcp: logging: %v\n", err)
 		return exitFailure
 	}
 	defer logs.Close()
 	logs.LogSQL = lc.Config.Query.LogSQL
 	if err := serve(ctx, lc, logs); err != nil {
+		reload.ReportStartupFailure(err)
 		logs.App.Error("serve failed", "error", err.Error())
 		fmt.Fprintf(stderr, "snowflake-mcp: serve: %v\n", err)
 		return exitFailure
@@ -41,33 +43,45 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) int {
 	return exitOK
 }
 
-// serve runs the HTTP server until SIGTERM or SIGINT, then drains for server.drain_timeout.
-// SIGUSR1 reopens the log files (logrotate's postrotate).
+func loadServeConfig(cf *config.Flags) (*config.Loaded, error) {
+	opts, err := cf.Options()
+	if err != nil {
+		return nil, err
+	}
+	return config.Load(opts)
+}
+
+// serve wires the packages together; the lifecycle (SIGHUP hand-off, drain on
+// SIGTERM/SIGINT, SIGUSR1 log reopen, PID file, sd_notify) lives in reload.
 func serve(ctx context.Context, lc *config.Loaded, logs *logging.Logs) error {
 	cfg := lc.Config
 	ready := httpapi.NewReadiness()
+	life, err := reload.New(reload.Options{
+		PIDFile:        cfg.Reload.PIDFile,
+		UpgradeTimeout: cfg.Reload.UpgradeTimeout,
+		DrainTimeout:   cfg.Server.DrainTimeout,
+		Mode:           cfg.Reload.Mode,
+		Logger:         logs.App,
+		Readiness:      ready,
+		Logs:           logs,
+	})
+	if err != nil {
+		return err
+	}
 
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, os.Interrupt, syscall.SIGUSR1)
-	defer signal.Stop(sigs)
-
-	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	// Inherited from the previous generation after a SIGHUP.
+	ln, err := life.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s (server.listen from %s): %w", cfg.Server.Listen, lc.Sources["server.listen"], err)
 	}
-	defer ln.Close()
 
-	// MCP: the backend (pool + MCP handler) is built here and mounted by NewRouter.
+	// The backend returns once the pool is warm, so Ready below means ready.
 	be, err := newBackend(ctx, &cfg, logs)
 	if err != nil {
 		return fmt.Errorf("start backend: %w", err)
 	}
 	if be.Close != nil {
-		defer func() {
-			if err := be.Close(); err != nil {
-				logs.App.Warn("closing backend", "error", err.Error())
-			}
-		}()
+		life.OnShutdown(func(context.Context) error { return be.Close() })
 	}
 	router := httpapi.NewRouter(httpapi.Options{
 		Server:    cfg.Server,
@@ -77,41 +91,15 @@ func serve(ctx context.Context, lc *config.Loaded, logs *logging.Logs) error {
 		Version:   versionInfo(),
 		MCP:       be.Handler,
 	})
-	srv := httpapi.NewServer(cfg.Server, router, logs)
+	life.AddServer(httpapi.NewServer(cfg.Server, life.Middleware(router), logs), ln)
 
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	ready.SetReady()
+	if err := life.Ready(); err != nil {
+		return err
+	}
 	logs.App.Info("listening", "addr", ln.Addr().String(), "mcp_path", cfg.Server.MCPPath,
 		"environment", cfg.Environment, "version", version, "pid", os.Getpid())
-
-	for {
-		select {
-		case err := <-served:
-			return fmt.Errorf("http server: %w", err)
-		case <-ctx.Done():
-		case sig := <-sigs:
-			if sig == syscall.SIGUSR1 {
-				if err := logs.Reopen(); err != nil {
-					logs.App.Error("reopening log files", "error", err.Error())
-				} else {
-					logs.App.Info("log files reopened")
-				}
-				continue
-			}
-			logs.App.Info("shutting down", "signal", sig.String(), "drain_timeout", cfg.Server.DrainTimeout.String())
-		}
-		break
-	}
-	ready.SetDraining()
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.Server.DrainTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		_ = srv.Close()
-		return fmt.Errorf("drain within %s: %w", cfg.Server.DrainTimeout, err)
-	}
-	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("http server: %w", err)
+	if err := life.Run(ctx); err != nil {
+		return err
 	}
 	logs.App.Info("stopped")
 	return nil
