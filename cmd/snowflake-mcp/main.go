@@ -91,6 +91,7 @@ func parseFlags(fs *pflag.FlagSet, args []string, stderr io.Writer) (code int, d
 		if errors.Is(err, pflag.ErrHelp) {
 			return exitOK, true
 		}
+		fmt.Fprintf(stderr, "%s: %v\nRun '%s --help' for its flags.\n", fs.Name(), err, fs.Name())
 		return exitUsage, true
 	}
 	if fs.NArg() > 0 {
