@@ -1,0 +1,592 @@
+package emulator
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+)
+
+// sfError is an error that already carries its Snowflake code and SQL state.
+type sfError struct {
+	code, state, msg string
+}
+
+func (e *sfError) Error() string { return e.msg }
+
+// classifyError maps DuckDB errors onto Snowflake codes and SQL states.
+func classifyError(err error) (code, msg, state string) {
+	var se *sfError
+	if errors.As(err, &se) {
+		return se.code, se.msg, se.state
+	}
+	if errors.Is(err, context.Canceled) {
+		return "000604", "SQL execution canceled", "57014"
+	}
+	m := err.Error()
+	switch {
+	case strings.HasPrefix(m, "Parser Error"):
+		return "001003", "SQL compilation error:\n" + m, "42000"
+	case strings.HasPrefix(m, "Catalog Error"):
+		return "002003", "SQL compilation error:\n" + m, "42S02"
+	case strings.HasPrefix(m, "Binder Error"):
+		return "000904", "SQL compilation error:\n" + m, "42000"
+	case strings.HasPrefix(m, "Conversion Error"), strings.HasPrefix(m, "Invalid Input Error"):
+		return "100038", m, "22018"
+	case strings.HasPrefix(m, "Constraint Error"):
+		return "100072", m, "22000"
+	case strings.Contains(m, "INTERRUPT"), strings.Contains(m, "Interrupted"):
+		return "000604", "SQL execution canceled", "57014"
+	}
+	return "002003", "SQL compilation error:\n" + m, "42000"
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// execute runs one statement for a session.
+func (s *Server) execute(ctx context.Context, ss *session, req *execRequest) (*result, error) {
+	args, err := bindArgs(req.Bindings)
+	if err != nil {
+		return nil, err
+	}
+	ss.run.Lock()
+	defer ss.run.Unlock()
+	ss.mu.Lock()
+	closed := ss.closed
+	ss.mu.Unlock()
+	if closed {
+		return nil, errNoSession
+	}
+	sqlText := strings.TrimSpace(req.SQLText)
+	for strings.HasSuffix(sqlText, ";") {
+		sqlText = strings.TrimSpace(strings.TrimSuffix(sqlText, ";"))
+	}
+	toks := significant(lex(sqlText))
+	if len(toks) == 0 {
+		return nil, &sfError{"000900", "42000", "SQL compilation error:\nEmpty SQL statement."}
+	}
+	kw := strings.ToUpper(toks[0].text)
+	kw2 := ""
+	if len(toks) > 1 {
+		kw2 = strings.ToUpper(toks[1].text)
+	}
+	if m := waitRe.FindStringSubmatch(sqlText); m != nil {
+		return systemWait(ctx, m)
+	}
+	switch kw {
+	case "USE":
+		return s.use(ctx, ss, toks[1:])
+	case "SHOW":
+		return s.show(ctx, ss, toks[1:])
+	case "DESC", "DESCRIBE":
+		if kw2 != "SELECT" && kw2 != "WITH" && kw2 != "FROM" {
+			return s.describe(ctx, ss, toks[1:])
+		}
+	case "CREATE", "DROP":
+		if r, ok, err := s.databaseDDL(ctx, ss, kw, toks[1:]); ok {
+			return r, err
+		}
+	case "ALTER":
+		if kw2 == "SESSION" || kw2 == "WAREHOUSE" || kw2 == "USER" || kw2 == "ACCOUNT" {
+			return statusResult(stmtSCL, "Statement executed successfully."), nil
+		}
+	}
+	sqlText, after := createComments(sqlText)
+	res, err := s.runDuck(ctx, ss, translate(sqlText), args, statementType(kw, kw2))
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range after {
+		if _, err := ss.conn.ExecContext(ctx, st); err != nil {
+			return nil, err
+		}
+	}
+	if kw == "CREATE" || kw == "DROP" || kw == "ALTER" {
+		ss.refreshNamespace(ctx) // a dropped current schema changes the namespace
+	}
+	return res, nil
+}
+
+// statementType picks Snowflake's statementTypeId from the leading keywords.
+func statementType(kw, kw2 string) int64 {
+	switch kw {
+	case "INSERT":
+		return stmtInsert
+	case "UPDATE":
+		return stmtUpdate
+	case "DELETE":
+		return stmtDelete
+	case "MERGE":
+		return stmtMerge
+	case "CREATE", "DROP", "ALTER", "TRUNCATE", "COMMENT", "GRANT", "REVOKE", "ATTACH", "DETACH", "UNDROP":
+		return stmtDDL
+	case "BEGIN", "START", "COMMIT", "ROLLBACK":
+		return stmtTCL
+	case "SET", "UNSET":
+		return stmtSCL
+	}
+	return stmtSelect
+}
+
+func statusResult(stmtType int64, msg string) *result {
+	return &result{
+		cols:     []column{textColumn("status")},
+		rows:     [][]*string{{&msg}},
+		stmtType: stmtType,
+	}
+}
+
+func i64(v int64) *int64 { return &v }
+
+func textColumn(name string) column {
+	return column{Name: name, Type: "text", Nullable: true, Length: i64(16777216), ByteLength: i64(16777216)}
+}
+
+var waitRe = regexp.MustCompile(`(?is)^(?:SELECT|CALL)\s+SYSTEM\$WAIT\s*\(\s*([0-9]+(?:\.[0-9]*)?)\s*(?:,\s*'(\w+)'\s*)?\)\s*(?:AS\s+\S+)?$`)
+
+// systemWait implements SYSTEM$WAIT(n[, unit]) as a cancellable sleep.
+func systemWait(ctx context.Context, m []string) (*result, error) {
+	n, _ := strconv.ParseFloat(m[1], 64)
+	unit := strings.ToUpper(m[2])
+	var d time.Duration
+	switch unit {
+	case "", "SECONDS", "SECOND", "S":
+		d = time.Duration(n * float64(time.Second))
+	case "MILLISECONDS", "MILLISECOND", "MS":
+		d = time.Duration(n * float64(time.Millisecond))
+	case "MINUTES", "MINUTE", "M":
+		d = time.Duration(n * float64(time.Minute))
+	case "HOURS", "HOUR", "H":
+		d = time.Duration(n * float64(time.Hour))
+	default:
+		return nil, &sfError{"100096", "22023", "Invalid time unit " + m[2] + " for SYSTEM$WAIT"}
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-t.C:
+	}
+	msg := "waited " + m[1] + " " + strings.ToLower(map[bool]string{true: "seconds", false: unit}[unit == ""])
+	name := "SYSTEM$WAIT(" + m[1]
+	if m[2] != "" {
+		name += ", '" + m[2] + "'"
+	}
+	return &result{cols: []column{textColumn(name + ")")}, rows: [][]*string{{&msg}}, stmtType: stmtSelect}, nil
+}
+
+// bindArgs turns the driver's string-encoded bindings into DuckDB arguments.
+func bindArgs(b map[string]bindingJSON) ([]any, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	keys := make([]int, 0, len(b))
+	for k := range b {
+		i, err := strconv.Atoi(k)
+		if err != nil {
+			return nil, &sfError{"002049", "42601", "SQL compilation error: named bindings are not supported by the emulator"}
+		}
+		keys = append(keys, i)
+	}
+	sort.Ints(keys)
+	args := make([]any, 0, len(keys))
+	for _, k := range keys {
+		bv := b[strconv.Itoa(k)]
+		var sv *string
+		if err := json.Unmarshal(bv.Value, &sv); err != nil {
+			return nil, &sfError{"002049", "42601", "SQL compilation error: array bindings are not supported by the emulator"}
+		}
+		if sv == nil {
+			args = append(args, nil)
+			continue
+		}
+		v, err := convertBind(strings.ToUpper(bv.Type), *sv)
+		if err != nil {
+			return nil, &sfError{"100038", "22018", fmt.Sprintf("binding %d (%s): %v", k, bv.Type, err)}
+		}
+		args = append(args, v)
+	}
+	return args, nil
+}
+
+func convertBind(typ, v string) (any, error) {
+	switch typ {
+	case "FIXED":
+		if i, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return i, nil
+		}
+		return v, nil
+	case "REAL":
+		return strconv.ParseFloat(v, 64)
+	case "BOOLEAN":
+		return strconv.ParseBool(v)
+	case "DATE":
+		ms, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, err
+		}
+		return time.UnixMilli(ms).UTC().Format("2006-01-02"), nil
+	case "TIME":
+		ns, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, err
+		}
+		return time.Time{}.Add(time.Duration(ns)).Format("15:04:05.999999999"), nil
+	case "TIMESTAMP_NTZ", "TIMESTAMP_LTZ", "TIMESTAMP_TZ":
+		f := strings.Fields(v)
+		if len(f) == 0 {
+			return nil, fmt.Errorf("empty timestamp")
+		}
+		ns, ok := new(big.Int).SetString(f[0], 10)
+		if !ok {
+			return nil, fmt.Errorf("bad timestamp %q", v)
+		}
+		sec, rem := new(big.Int).DivMod(ns, big.NewInt(1e9), new(big.Int))
+		return time.Unix(sec.Int64(), rem.Int64()).UTC(), nil
+	case "BINARY":
+		return hex.DecodeString(v)
+	}
+	return v, nil
+}
+
+// runDuck executes translated SQL on the session's connection and encodes the rows.
+func (s *Server) runDuck(ctx context.Context, ss *session, sqlText string, args []any, stmtType int64) (*result, error) {
+	rows, err := ss.conn.QueryContext(ctx, sqlText, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	cts, err := rows.ColumnTypes()
+	if err != nil {
+		return nil, fmt.Errorf("column types: %w", err)
+	}
+	cols := make([]column, len(cts))
+	encs := make([]encoder, len(cts))
+	for i, ct := range cts {
+		cols[i], encs[i] = columnFor(ct.Name(), ct.DatabaseTypeName())
+	}
+	vals := make([]any, len(cts))
+	ptrs := make([]any, len(cts))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	var out [][]*string
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("scan: %w", err)
+		}
+		row := make([]*string, len(vals))
+		for i, v := range vals {
+			if v != nil {
+				str := encs[i](v)
+				row[i] = &str
+			}
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	switch {
+	case stmtType >= stmtInsert && stmtType <= stmtMerge:
+		return dmlResult(stmtType, cols, out), nil
+	case stmtType == stmtDDL || stmtType == stmtTCL || stmtType == stmtSCL:
+		return statusResult(stmtType, "Statement executed successfully."), nil
+	}
+	if len(cols) == 0 {
+		return statusResult(stmtDDL, "Statement executed successfully."), nil
+	}
+	return &result{cols: cols, rows: out, stmtType: stmtSelect}, nil
+}
+
+// dmlResult reports affected rows the way Snowflake does (one row, one count column).
+func dmlResult(stmtType int64, cols []column, rows [][]*string) *result {
+	name := map[int64]string{stmtInsert: "number of rows inserted", stmtUpdate: "number of rows updated",
+		stmtDelete: "number of rows deleted", stmtMerge: "number of rows merged"}[stmtType]
+	n := "0"
+	if len(cols) == 1 && len(rows) == 1 && rows[0][0] != nil {
+		n = *rows[0][0]
+	} else if len(cols) != 1 { // RETURNING clause: a normal rowset
+		return &result{cols: cols, rows: rows, stmtType: stmtSelect}
+	}
+	return &result{
+		cols:     []column{{Name: name, Type: "fixed", Precision: i64(19), Scale: i64(0)}},
+		rows:     [][]*string{{&n}},
+		stmtType: stmtType,
+	}
+}
+
+type encoder func(any) string
+
+// columnFor maps a DuckDB result type onto Snowflake's rowtype and value encoding.
+func columnFor(name, dbType string) (column, encoder) {
+	t := strings.ToUpper(dbType)
+	c := column{Name: name, Nullable: true}
+	fixed := func(p, s int64) {
+		c.Type, c.Precision, c.Scale = "fixed", i64(p), i64(s)
+	}
+	switch {
+	case t == "BOOLEAN":
+		c.Type = "boolean"
+		return c, func(v any) string {
+			if b, _ := v.(bool); b {
+				return "1"
+			}
+			return "0"
+		}
+	case t == "TINYINT" || t == "UTINYINT":
+		fixed(3, 0)
+		return c, encodeAny
+	case t == "SMALLINT" || t == "USMALLINT":
+		fixed(5, 0)
+		return c, encodeAny
+	case t == "INTEGER" || t == "UINTEGER":
+		fixed(10, 0)
+		return c, encodeAny
+	case t == "BIGINT":
+		fixed(18, 0)
+		return c, encodeAny
+	case t == "UBIGINT" || t == "HUGEINT" || t == "UHUGEINT" || t == "BIGNUM" || t == "VARINT":
+		fixed(38, 0)
+		return c, encodeAny
+	case strings.HasPrefix(t, "DECIMAL"):
+		p, sc := int64(18), int64(3)
+		_, _ = fmt.Sscanf(t, "DECIMAL(%d,%d)", &p, &sc)
+		fixed(p, sc)
+		return c, encodeAny
+	case t == "FLOAT" || t == "DOUBLE":
+		c.Type = "real"
+		return c, encodeAny
+	case t == "DATE":
+		c.Type = "date"
+		return c, func(v any) string {
+			tm, ok := v.(time.Time)
+			if !ok {
+				return fmt.Sprint(v)
+			}
+			return strconv.FormatInt(floorDiv(tm.Unix(), 86400), 10)
+		}
+	case t == "TIME" || t == "TIME_NS" || t == "TIMETZ" || t == "TIME WITH TIME ZONE":
+		c.Type, c.Scale, c.Precision = "time", i64(9), i64(0)
+		return c, func(v any) string {
+			tm, ok := v.(time.Time)
+			if !ok {
+				return fmt.Sprint(v)
+			}
+			secs := int64(tm.Hour()*3600 + tm.Minute()*60 + tm.Second())
+			return fracSeconds(secs, int64(tm.Nanosecond()))
+		}
+	case strings.HasPrefix(t, "TIMESTAMP") && !strings.Contains(t, "TZ") && !strings.Contains(t, "TIME ZONE"):
+		c.Type, c.Scale, c.Precision = "timestamp_ntz", i64(9), i64(0)
+		return c, encodeEpoch
+	case t == "TIMESTAMPTZ" || t == "TIMESTAMP WITH TIME ZONE":
+		c.Type, c.Scale, c.Precision = "timestamp_ltz", i64(9), i64(0)
+		return c, encodeEpoch
+	case strings.HasPrefix(t, "UNION(") && strings.Contains(t, "SF_TZ"):
+		c.Type, c.Scale, c.Precision = "timestamp_tz", i64(9), i64(0)
+		return c, func(v any) string {
+			if u, ok := v.(duckdb.Union); ok {
+				v = u.Value
+			}
+			tm, ok := v.(time.Time)
+			if !ok {
+				return fmt.Sprint(v)
+			}
+			_, off := tm.Zone()
+			return encodeEpoch(tm) + " " + strconv.Itoa(off/60+1440)
+		}
+	case t == "BLOB" || t == "BYTEA" || t == "VARBINARY":
+		c.Type, c.Length, c.ByteLength = "binary", i64(8388608), i64(8388608)
+		return c, func(v any) string {
+			b, _ := v.([]byte)
+			return strings.ToUpper(hex.EncodeToString(b))
+		}
+	case t == "JSON":
+		c.Type = "variant"
+		return c, encodeJSON
+	case strings.HasSuffix(t, "[]") || strings.HasSuffix(t, "]"):
+		c.Type = "array"
+		return c, encodeJSON
+	case strings.HasPrefix(t, "STRUCT") || strings.HasPrefix(t, "MAP"):
+		c.Type = "object"
+		return c, encodeJSON
+	case t == "UUID":
+		c.Type, c.Length, c.ByteLength = "text", i64(36), i64(36)
+		return c, func(v any) string {
+			switch u := v.(type) {
+			case []byte:
+				var id duckdb.UUID
+				copy(id[:], u)
+				return id.String()
+			case duckdb.UUID:
+				return u.String()
+			}
+			return fmt.Sprint(v)
+		}
+	}
+	c.Type, c.Length, c.ByteLength = "text", i64(16777216), i64(16777216)
+	return c, encodeAny
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// fracSeconds renders seconds plus nanoseconds as "sec.nnnnnnnnn"; the
+// fraction is always non-negative, which is how the driver parses it.
+func fracSeconds(sec, nsec int64) string {
+	var b [32]byte
+	out := strconv.AppendInt(b[:0], sec, 10)
+	out = append(out, '.')
+	frac := strconv.AppendInt(nil, nsec, 10)
+	for i := len(frac); i < 9; i++ {
+		out = append(out, '0')
+	}
+	out = append(out, frac...)
+	return string(out)
+}
+
+func encodeEpoch(v any) string {
+	tm, ok := v.(time.Time)
+	if !ok {
+		return fmt.Sprint(v)
+	}
+	return fracSeconds(tm.Unix(), int64(tm.Nanosecond()))
+}
+
+func encodeAny(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case int32:
+		return strconv.FormatInt(int64(x), 10)
+	case int16:
+		return strconv.FormatInt(int64(x), 10)
+	case int8:
+		return strconv.FormatInt(int64(x), 10)
+	case uint64:
+		return strconv.FormatUint(x, 10)
+	case uint32:
+		return strconv.FormatUint(uint64(x), 10)
+	case uint16:
+		return strconv.FormatUint(uint64(x), 10)
+	case uint8:
+		return strconv.FormatUint(uint64(x), 10)
+	case float64:
+		return formatFloat(x)
+	case float32:
+		return formatFloat(float64(x))
+	case *big.Int:
+		return x.String()
+	case duckdb.Decimal:
+		return x.String()
+	case duckdb.Interval:
+		return fmt.Sprintf("%d months %d days %d microseconds", x.Months, x.Days, x.Micros)
+	case []byte:
+		return string(x)
+	case time.Time:
+		return x.Format(time.RFC3339Nano)
+	}
+	return fmt.Sprint(v)
+}
+
+func formatFloat(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	}
+	return strconv.FormatFloat(f, 'g', -1, 64)
+}
+
+// encodeJSON renders semi-structured values as JSON text.
+func encodeJSON(v any) string {
+	b, err := json.Marshal(jsonable(v))
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+func jsonable(v any) any {
+	switch x := v.(type) {
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = jsonable(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = jsonable(e)
+		}
+		return out
+	case duckdb.OrderedMap:
+		out := make(map[string]any, x.Len())
+		vals := x.Values()
+		for i, k := range x.Keys() {
+			out[fmt.Sprint(k)] = jsonable(vals[i])
+		}
+		return out
+	case duckdb.Map:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[fmt.Sprint(k)] = jsonable(e)
+		}
+		return out
+	case duckdb.Decimal:
+		return json.Number(x.String())
+	case *big.Int:
+		return json.Number(x.String())
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return formatFloat(x)
+		}
+		return x
+	case []byte:
+		return strings.ToUpper(hex.EncodeToString(x))
+	case time.Time:
+		return x.Format("2006-01-02 15:04:05.999999999")
+	case duckdb.Union:
+		return jsonable(x.Value)
+	case duckdb.Interval:
+		return encodeAny(x)
+	case duckdb.UUID:
+		return x.String()
+	}
+	return v
+}
+
+// nullString reads an optional string column.
+func nullString(ns sql.NullString) *string {
+	if !ns.Valid {
+		return nil
+	}
+	s := ns.String
+	return &s
+}

@@ -1,0 +1,390 @@
+package emulator
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// query is one statement's lifecycle, kept for result polling, chunk
+// downloads, abort by requestId and the admin view.
+type query struct {
+	id        string
+	requestID string
+	sqlText   string
+	sess      *session
+	baseURL   string // scheme://host the client used, for chunk URLs
+	start     time.Time
+	cancel    context.CancelFunc
+	done      chan struct{}
+	chunkRows int
+
+	mu       sync.Mutex
+	state    string // running | succeeded | failed | aborted
+	aborted  bool
+	end      time.Time
+	errCode  string
+	errMsg   string
+	sqlState string
+	res      *result
+	final    sessionState
+	body     []byte // cached final response
+	rowCount int64
+}
+
+// result is a finished statement's columns and rows in Snowflake's JSON form.
+type result struct {
+	cols     []column
+	rows     [][]*string
+	stmtType int64
+}
+
+type column struct {
+	Name       string  `json:"name"`
+	Database   string  `json:"database"`
+	Schema     string  `json:"schema"`
+	Table      string  `json:"table"`
+	Type       string  `json:"type"`
+	Nullable   bool    `json:"nullable"`
+	Precision  *int64  `json:"precision"`
+	Scale      *int64  `json:"scale"`
+	Length     *int64  `json:"length"`
+	ByteLength *int64  `json:"byteLength"`
+	Collation  *string `json:"collation"`
+}
+
+const (
+	stmtSelect = 0x1000
+	stmtInsert = 0x3100
+	stmtUpdate = 0x3200
+	stmtDelete = 0x3300
+	stmtMerge  = 0x3400
+	stmtSCL    = 0x4000
+	stmtTCL    = 0x5000
+	stmtDDL    = 0x6000
+)
+
+func (q *query) abort() {
+	q.mu.Lock()
+	if q.state == "running" {
+		q.aborted = true
+	}
+	q.mu.Unlock()
+	q.cancel()
+}
+
+func (q *query) info() QueryInfo {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	in := QueryInfo{ID: q.id, RequestID: q.requestID, SessionID: q.sess.id, User: q.sess.user.User,
+		SQL: q.sqlText, State: q.state, Start: q.start, Rows: q.rowCount, ErrorCode: q.errCode, Error: q.errMsg}
+	if !q.end.IsZero() {
+		e := q.end
+		in.End = &e
+	}
+	return in
+}
+
+type execRequest struct {
+	SQLText      string                 `json:"sqlText"`
+	AsyncExec    bool                   `json:"asyncExec"`
+	SequenceID   uint64                 `json:"sequenceId"`
+	DescribeOnly bool                   `json:"describeOnly"`
+	Parameters   map[string]any         `json:"parameters"`
+	Bindings     map[string]bindingJSON `json:"bindings"`
+}
+
+type bindingJSON struct {
+	Type  string          `json:"type"`
+	Value json.RawMessage `json:"value"`
+}
+
+func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, ss *session) {
+	var req execRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeFail(w, "000900", "emulator: malformed query request: "+err.Error(), map[string]any{"sqlState": "42000"})
+		return
+	}
+	reqID := r.URL.Query().Get("requestId")
+	s.mu.Lock()
+	q := s.byRequest[reqID]
+	s.mu.Unlock()
+	if q == nil || q.sess != ss || r.URL.Query().Get("retryCount") == "" {
+		q = s.startQuery(r, ss, reqID, &req)
+	}
+	if req.AsyncExec {
+		s.writePending(w, q)
+		return
+	}
+	timer := time.NewTimer(s.faults.asyncAfter(s.cfg.AsyncAfter))
+	defer timer.Stop()
+	select {
+	case <-q.done:
+		s.writeFinal(w, q)
+	case <-timer.C:
+		s.writePending(w, q)
+	case <-r.Context().Done():
+		// The client went away; the driver sends an abort too, this covers clients that don't.
+		q.abort()
+	}
+}
+
+func (s *Server) handleResult(w http.ResponseWriter, r *http.Request, ss *session) {
+	q := s.lookup(r.PathValue("qid"))
+	if q == nil || q.sess.account != ss.account {
+		writeFail(w, "000709", "Statement "+r.PathValue("qid")+" not found", map[string]any{"sqlState": "02000", "queryId": r.PathValue("qid")})
+		return
+	}
+	timer := time.NewTimer(s.cfg.PollHold)
+	defer timer.Stop()
+	select {
+	case <-q.done:
+		s.writeFinal(w, q)
+	case <-timer.C:
+		s.writePending(w, q)
+	case <-r.Context().Done():
+	}
+}
+
+func (s *Server) writePending(w http.ResponseWriter, q *query) {
+	code, msg := "333334", "Asynchronous execution in progress. Use provided query id to perform query monitoring and management."
+	writeJSON(w, sfResponse{Code: &code, Message: &msg, Success: true, Data: map[string]any{
+		"getResultUrl": "/queries/" + q.id + "/result", "queryAbortsAfterSecs": 300,
+		"queryId": q.id, "progressDesc": nil,
+	}})
+}
+
+func (s *Server) writeFinal(w http.ResponseWriter, q *query) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(q.finalBody())
+}
+
+// startQuery registers the query and runs it in the background; it outlives
+// the HTTP request that started it (the client may poll for the result).
+func (s *Server) startQuery(r *http.Request, ss *session, reqID string, req *execRequest) *query {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	ctx, cancel := context.WithCancel(s.ctx)
+	q := &query{
+		id: newQueryID(), requestID: reqID, sqlText: req.SQLText, sess: ss,
+		baseURL: scheme + "://" + r.Host, start: time.Now(), cancel: cancel,
+		done: make(chan struct{}), state: "running", chunkRows: s.cfg.ChunkRows,
+	}
+	s.mu.Lock()
+	s.queries[q.id] = q
+	if reqID != "" {
+		s.byRequest[reqID] = q
+	}
+	s.history = append(s.history, q)
+	if len(s.history) > maxHistory {
+		old := s.history[0]
+		s.history = s.history[1:]
+		delete(s.queries, old.id)
+		if s.byRequest[old.requestID] == old {
+			delete(s.byRequest, old.requestID)
+		}
+	}
+	s.mu.Unlock()
+	s.log.Debug("query start", "query", q.id, "session", ss.id, "sql", req.SQLText)
+	go func() {
+		defer cancel()
+		res, err := s.execute(ctx, ss, req)
+		q.finish(res, err, ss.state())
+		s.retain(q)
+		s.log.Info("query end", "query", q.id, "session", ss.id, "state", q.info().State,
+			"elapsed", time.Since(q.start).Round(time.Microsecond))
+	}()
+	return q
+}
+
+func (q *query) finish(res *result, err error, st sessionState) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.end = time.Now()
+	q.final = st
+	switch {
+	case q.aborted:
+		q.state = "aborted"
+		q.errCode, q.errMsg, q.sqlState = "000604", "SQL execution canceled", "57014"
+	case err != nil:
+		q.state = "failed"
+		q.errCode, q.errMsg, q.sqlState = classifyError(err)
+	default:
+		q.state = "succeeded"
+		q.res = res
+		q.rowCount = int64(len(res.rows))
+	}
+	q.body = q.buildBody()
+	close(q.done)
+}
+
+func (q *query) finalBody() []byte {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.body == nil { // result evicted
+		return []byte(`{"data":{"sqlState":"02000","queryId":"` + q.id + `"},"code":"000709","message":"Result of statement ` + q.id + ` expired","success":false}`)
+	}
+	return q.body
+}
+
+// buildBody renders the final response: first rowset inline, the rest as chunk URLs.
+func (q *query) buildBody() []byte {
+	if q.state != "succeeded" {
+		b, _ := json.Marshal(sfResponse{Code: &q.errCode, Message: &q.errMsg, Success: false, Data: map[string]any{
+			"sqlState": q.sqlState, "queryId": q.id, "errorCode": q.errCode, "internalError": false,
+			"line": -1, "pos": -1, "age": 0, "type": "COMPILATION",
+		}})
+		return b
+	}
+	res := q.res
+	inline := res.rows
+	var chunks []map[string]any
+	if len(res.rows) > q.chunkRows {
+		inline = res.rows[:q.chunkRows]
+		for i, n := 0, 0; i*q.chunkRows+q.chunkRows < len(res.rows); i++ {
+			lo := (i + 1) * q.chunkRows
+			hi := min(lo+q.chunkRows, len(res.rows))
+			n = hi - lo
+			size := approxSize(res.rows[lo:hi])
+			chunks = append(chunks, map[string]any{
+				"url": q.baseURL + "/chunks/" + q.id + "/" + itoa(i), "rowCount": n,
+				"uncompressedSize": size, "compressedSize": size,
+			})
+		}
+	}
+	meta := map[string]any{
+		"parameters": sessionParameters(), "rowtype": res.cols, "total": len(res.rows), "returned": len(res.rows),
+		"queryId": q.id, "finalDatabaseName": nullable(q.final.database), "finalSchemaName": nullable(q.final.schema),
+		"finalWarehouseName": q.final.warehouse, "finalRoleName": q.final.role, "statementTypeId": res.stmtType,
+		"queryResultFormat": "json", "version": 1, "numberOfBinds": 0, "databaseProvider": nil,
+	}
+	if chunks != nil {
+		meta["chunks"] = chunks
+		meta["chunkHeaders"] = map[string]string{"x-emulator-query": q.id}
+		meta["qrmk"] = "emulator"
+	}
+	mb, _ := json.Marshal(meta)
+	var b bytes.Buffer
+	b.Grow(len(mb) + approxSize(inline) + 64)
+	b.WriteString(`{"data":`)
+	b.Write(mb[:len(mb)-1])
+	b.WriteString(`,"rowset":[`)
+	appendRows(&b, inline)
+	b.WriteString(`]},"code":null,"message":null,"success":true}`)
+	return b.Bytes()
+}
+
+// chunk renders chunk n: rows separated by commas without the outer brackets,
+// the form the driver's JSON chunk reader expects.
+func (q *query) chunk(n int) ([]byte, bool) {
+	q.mu.Lock()
+	res := q.res
+	q.mu.Unlock()
+	if res == nil || n < 0 {
+		return nil, false
+	}
+	lo := (n + 1) * q.chunkRows
+	if lo >= len(res.rows) {
+		return nil, false
+	}
+	hi := min(lo+q.chunkRows, len(res.rows))
+	var b bytes.Buffer
+	b.Grow(approxSize(res.rows[lo:hi]))
+	appendRows(&b, res.rows[lo:hi])
+	return b.Bytes(), true
+}
+
+// retainedRows caps how many result rows stay in memory for polling and chunks.
+const retainedRows = 1_500_000
+
+// retain keeps the newest results and drops older ones past the cap.
+func (s *Server) retain(q *query) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	total := 0
+	for i := len(s.history) - 1; i >= 0; i-- {
+		h := s.history[i]
+		h.mu.Lock()
+		if h.res != nil {
+			total += len(h.res.rows)
+			if total > retainedRows && h != q {
+				h.res = nil
+				h.body = nil
+			}
+		}
+		h.mu.Unlock()
+	}
+}
+
+func approxSize(rows [][]*string) int {
+	n := 0
+	for _, r := range rows {
+		n += 2
+		for _, c := range r {
+			if c == nil {
+				n += 5
+			} else {
+				n += len(*c) + 3
+			}
+		}
+	}
+	return n
+}
+
+func appendRows(b *bytes.Buffer, rows [][]*string) {
+	for i, r := range rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('[')
+		for j, c := range r {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			if c == nil {
+				b.WriteString("null")
+			} else {
+				appendJSONString(b, *c)
+			}
+		}
+		b.WriteByte(']')
+	}
+}
+
+const hexDigits = "0123456789abcdef"
+
+func appendJSONString(b *bytes.Buffer, s string) {
+	b.WriteByte('"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		b.WriteString(s[start:i])
+		switch c {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			b.WriteString(`\u00`)
+			b.WriteByte(hexDigits[c>>4])
+			b.WriteByte(hexDigits[c&0xf])
+		}
+		start = i + 1
+	}
+	b.WriteString(s[start:])
+	b.WriteByte('"')
+}
