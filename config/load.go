@@ -125,12 +125,15 @@ var conventional = map[string]string{
 	"SNOWFLAKE_SCHEMA":                 "snowflake.schema",
 	"SNOWFLAKE_PRIVATE_KEY_PATH":       "snowflake.private_key_path",
 	"SNOWFLAKE_PRIVATE_KEY_PASSPHRASE": "snowflake.private_key_passphrase",
-	"SNOWFLAKE_AUTHENTICATOR":          "snowflake.authenticator",
-	"SNOWFLAKE_TOKEN":                  "snowflake.token",
-	"SNOWFLAKE_CONNECTION_NAME":        "snowflake.connection_name",
-	"SNOWFLAKE_HOST":                   "snowflake.host",
-	"SNOWFLAKE_PORT":                   "snowflake.port",
-	"SNOWFLAKE_PROTOCOL":               "snowflake.protocol",
+	// The Snowflake CLI's spellings of the same two settings.
+	"SNOWFLAKE_PRIVATE_KEY_FILE":     "snowflake.private_key_path",
+	"SNOWFLAKE_PRIVATE_KEY_FILE_PWD": "snowflake.private_key_passphrase",
+	"SNOWFLAKE_AUTHENTICATOR":        "snowflake.authenticator",
+	"SNOWFLAKE_TOKEN":                "snowflake.token",
+	"SNOWFLAKE_CONNECTION_NAME":      "snowflake.connection_name",
+	"SNOWFLAKE_HOST":                 "snowflake.host",
+	"SNOWFLAKE_PORT":                 "snowflake.port",
+	"SNOWFLAKE_PROTOCOL":             "snowflake.protocol",
 }
 
 // ConventionalEnv returns the Snowflake driver variables Load reads, mapped to their keys.

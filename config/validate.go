@@ -30,12 +30,12 @@ func (l *Loaded) oneOf(key string, v *string, allowed ...string) error {
 func (l *Loaded) validate() error {
 	c := &l.Config
 	s := &c.Server
-	if host, port, err := net.SplitHostPort(s.Listen); err != nil {
+	_, port, err := net.SplitHostPort(s.Listen)
+	if err != nil {
 		return l.fail("server.listen", "%q is not host:port (e.g. 127.0.0.1:8000): %v", s.Listen, err)
-	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 		return l.fail("server.listen", "port %q in %q is not a number from 0 to 65535", port, s.Listen)
-	} else {
-		_ = host
 	}
 	if !strings.HasPrefix(s.MCPPath, "/") {
 		return l.fail("server.mcp_path", "%q must start with /", s.MCPPath)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -435,7 +434,7 @@ func waitUntil(t *testing.T, cond func() bool) {
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatal(fmt.Sprintf("condition not met within 30s (%s)", t.Name()))
+			t.Fatalf("condition not met within 30s (%s)", t.Name())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -27,12 +27,10 @@ type backend struct {
 // newBackend builds the Snowflake pool and the MCP HTTP handler. It returns once the pool is
 // warm (pool.warm logins), so serve reports ready only after that.
 func newBackend(ctx context.Context, cfg *config.Config, logs *logging.Logs) (*backend, error) {
-	_, _, _ = ctx, cfg, logs
 	return &backend{}, nil
 }
 
 // runStdioServer serves one MCP client over in/out until ctx ends or the client hangs up.
 func runStdioServer(ctx context.Context, cfg *config.Config, logs *logging.Logs, in io.Reader, out io.Writer) error {
-	_, _, _, _, _ = ctx, cfg, logs, in, out
 	return errors.New("the stdio transport is not available in this build")
 }
