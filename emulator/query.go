@@ -33,6 +33,7 @@ type query struct {
 	final    sessionState
 	body     []byte // cached final response
 	rowCount int64
+	polls    int // result GETs served, for the admin view
 }
 
 // result is a finished statement's columns and rows in Snowflake's JSON form.
@@ -80,7 +81,7 @@ func (q *query) info() QueryInfo {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	in := QueryInfo{ID: q.id, RequestID: q.requestID, SessionID: q.sess.id, User: q.sess.user.User,
-		SQL: q.sqlText, State: q.state, Start: q.start, Rows: q.rowCount, ErrorCode: q.errCode, Error: q.errMsg}
+		SQL: q.sqlText, State: q.state, Start: q.start, Rows: q.rowCount, ErrorCode: q.errCode, Error: q.errMsg, Polls: q.polls}
 	if !q.end.IsZero() {
 		e := q.end
 		in.End = &e
@@ -138,6 +139,9 @@ func (s *Server) handleResult(w http.ResponseWriter, r *http.Request, ss *sessio
 		writeFail(w, "000709", "Statement "+r.PathValue("qid")+" not found", map[string]any{"sqlState": "02000", "queryId": r.PathValue("qid")})
 		return
 	}
+	q.mu.Lock()
+	q.polls++
+	q.mu.Unlock()
 	timer := time.NewTimer(s.cfg.PollHold)
 	defer timer.Stop()
 	select {

@@ -129,15 +129,14 @@ func significant(toks []token) []token {
 }
 
 // typeRewrites maps Snowflake type names DuckDB lacks onto DuckDB types.
-// TIMESTAMP_TZ becomes a one-member UNION so results can tell it apart from
-// TIMESTAMP_LTZ (DuckDB has a single TIMESTAMPTZ type).
+// DuckDB has a single TIMESTAMPTZ type; see translate for TIMESTAMP_TZ.
 var typeRewrites = map[string]string{
 	"VARIANT":       "JSON",
 	"OBJECT":        "JSON",
 	"TIMESTAMP_NTZ": "TIMESTAMP",
 	"DATETIME":      "TIMESTAMP",
 	"TIMESTAMP_LTZ": "TIMESTAMPTZ",
-	"TIMESTAMP_TZ":  "UNION(SF_TZ TIMESTAMPTZ)",
+	"TIMESTAMP_TZ":  "TIMESTAMPTZ",
 	"NUMBER":        "DECIMAL",
 	"STRING":        "VARCHAR",
 	"BYTEINT":       "TINYINT",
@@ -193,8 +192,15 @@ func translate(sql string) string {
 		rw, isType := typeRewrites[up]
 		switch {
 		case isType && typeCtx && !qualified:
-			if up == "NUMBER" && next.text != "(" {
+			switch {
+			case up == "NUMBER" && next.text != "(":
 				rw = "DECIMAL(38,0)"
+			case up == "TIMESTAMP_TZ" && prev.text == "::":
+				// Only a cast can carry the TZ label (a one-member UNION the
+				// encoder recognises); DuckDB won't store strings into it.
+				rw = "TIMESTAMPTZ::UNION(SF_TZ TIMESTAMPTZ)"
+			case up == "TIMESTAMP_TZ":
+				rw = "TIMESTAMPTZ"
 			}
 			b.WriteString(rw)
 		case up == "ARRAY" && typeCtx && !qualified && next.text != "(" && next.text != "[":

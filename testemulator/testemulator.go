@@ -188,6 +188,7 @@ type QueryInfo struct {
 	Start     time.Time  `json:"start"`
 	End       *time.Time `json:"end,omitempty"`
 	Rows      int64      `json:"rows"`
+	Polls     int        `json:"polls"` // result-URL polls the client made
 	ErrorCode string     `json:"error_code,omitempty"`
 	Error     string     `json:"error,omitempty"`
 }
