@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -350,5 +351,38 @@ func TestPrintShowsSources(t *testing.T) {
 	d, _ := time.ParseDuration(back.Query["timeout"].(string))
 	if d != l.Config.Query.Timeout {
 		t.Fatal("duration did not round-trip")
+	}
+}
+
+func TestFlags(t *testing.T) {
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	f := BindFlags(fs)
+	if err := fs.Parse([]string{"--listen", "127.0.0.1:7", "--log-dir", "/tmp/x", "--set", "query.max_rows=7", "--set", "query.default_limit=7", "--env", "development"}); err != nil {
+		t.Fatal(err)
+	}
+	o, err := f.Options()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := load(t, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := l.Config
+	if c.Server.Listen != "127.0.0.1:7" || c.Log.Dir != "/tmp/x" || c.Log.Output != "file" || c.Query.MaxRows != 7 {
+		t.Fatalf("flags not applied: %+v %+v %+v", c.Server, c.Log, c.Query)
+	}
+	if l.Sources["log.output"].Detail != "flag --log-dir" || l.Sources["query.max_rows"].Detail != "flag --set query.max_rows" || l.Sources["environment"].Detail != "flag --env" {
+		t.Fatalf("flag sources: %v %v", l.Sources["log.output"], l.Sources["query.max_rows"])
+	}
+	// Unset flags leave lower layers alone.
+	if l.Sources["log.level"].Layer == LayerFlag {
+		t.Fatal("an unset flag overrode log.level")
+	}
+	fs = pflag.NewFlagSet("t", pflag.ContinueOnError)
+	f = BindFlags(fs)
+	_ = fs.Parse([]string{"--set", "novalue"})
+	if _, err := f.Options(); err == nil || !strings.Contains(err.Error(), "key=value") {
+		t.Fatalf("--set without = : %v", err)
 	}
 }

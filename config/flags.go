@@ -12,7 +12,7 @@ var commonFlags = []struct{ name, key, usage string }{
 	{"log-level", "log.level", "debug, info, warn or error (log.level)"},
 	{"log-format", "log.format", "json or text (log.format)"},
 	{"log-output", "log.output", "stderr, stdout or file (log.output)"},
-	{"log-dir", "log.dir", "directory of the log files when log.output is file (log.dir)"},
+	{"log-dir", "log.dir", "write the five log files in this directory (log.dir; implies --log-output file)"},
 	{"pid-file", "reload.pid_file", "write the serving process's PID here (reload.pid_file)"},
 }
 
@@ -44,6 +44,10 @@ func (f *Flags) Options() (Options, error) {
 		if f.fs.Changed(c.name) {
 			o.Overrides = append(o.Overrides, Override{Key: c.key, Value: *f.values[c.name], Flag: "--" + c.name})
 		}
+	}
+	// A log directory on the command line means "log to files there" unless said otherwise.
+	if f.fs.Changed("log-dir") && !f.fs.Changed("log-output") {
+		o.Overrides = append(o.Overrides, Override{Key: "log.output", Value: "file", Flag: "--log-dir"})
 	}
 	for _, s := range f.sets {
 		k, v, ok := strings.Cut(s, "=")
