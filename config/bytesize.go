@@ -52,7 +52,7 @@ func ParseByteSize(s string) (ByteSize, error) {
 		return 0, fmt.Errorf("size %q is negative", s)
 	}
 	v := f * float64(mult)
-	if v > math.MaxInt64 {
+	if v >= math.MaxInt64 { // float64(MaxInt64) rounds up to 2^63, which would overflow
 		return 0, fmt.Errorf("size %q is too large", s)
 	}
 	return ByteSize(v), nil

@@ -386,3 +386,44 @@ func TestFlags(t *testing.T) {
 		t.Fatalf("--set without = : %v", err)
 	}
 }
+
+func TestSecretTypeErrorsDoNotEchoValue(t *testing.T) {
+	file := writeFile(t, "pw.yaml", "snowflake:\n  password: 0987654321\n")
+	_, err := load(t, Options{ConfigFile: file})
+	wantErr(t, err, "snowflake.password", "quote it")
+	if strings.Contains(err.Error(), "987654321") {
+		t.Fatalf("error echoes the secret: %v", err)
+	}
+	file = writeFile(t, "pw2.yaml", "snowflake:\n  password: \"0987654321\"\n")
+	l, err := load(t, Options{ConfigFile: file})
+	if err != nil || l.Config.Snowflake.Password.Reveal() != "0987654321" {
+		t.Fatalf("quoted numeric password: %v", err)
+	}
+}
+
+func FuzzParseByteSize(f *testing.F) {
+	for _, s := range []string{"4MiB", "512KB", "1048576", "1.5GiB", "0", "9223372036854775807", "8EiB"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b, err := ParseByteSize(s)
+		if err != nil {
+			return
+		}
+		if b < 0 {
+			t.Fatalf("ParseByteSize(%q) = %d < 0", s, b)
+		}
+		back, err := ParseByteSize(b.String())
+		if err != nil || back != b {
+			t.Fatalf("%q -> %d -> %q -> %d, %v", s, b, b.String(), back, err)
+		}
+	})
+}
+
+func TestByteSizeOverflow(t *testing.T) {
+	for _, s := range []string{"8EiB", "9223372036854775808", "8388608TiB", "9.3e18"} {
+		if b, err := ParseByteSize(s); err == nil {
+			t.Errorf("ParseByteSize(%q) = %d, want an error", s, b)
+		}
+	}
+}

@@ -137,6 +137,14 @@ func convert(f field, raw any) (any, error) {
 		}
 		return nil, fmt.Errorf("%v is not %s", raw, kindName(t))
 	}
+	if t == secretType {
+		// A secret must arrive as text: YAML would turn an unquoted 0123 or 2024-01-01 into a
+		// number or a date, changing the secret. The value is never echoed in the message.
+		if v, ok := raw.(string); ok {
+			return v, nil
+		}
+		return nil, fmt.Errorf("must be a string (quote it in YAML); got a %s", kindOf(raw))
+	}
 	switch t.Kind() {
 	case reflect.String:
 		switch v := raw.(type) {
@@ -214,6 +222,21 @@ func asInt(raw any) (int64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// kindOf names a value's kind without showing it.
+func kindOf(v any) string {
+	switch v.(type) {
+	case bool:
+		return "boolean"
+	case int, int64, uint64, float64:
+		return "number"
+	case map[string]any:
+		return "mapping"
+	case []any:
+		return "list"
+	}
+	return fmt.Sprintf("%T", v)
 }
 
 func describe(v any) string {
