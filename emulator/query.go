@@ -34,6 +34,7 @@ type query struct {
 	body     []byte // cached final response
 	rowCount int64
 	polls    int // result GETs served, for the admin view
+	fetches  int // chunk downloads served
 }
 
 // result is a finished statement's columns and rows in Snowflake's JSON form.
@@ -81,7 +82,7 @@ func (q *query) info() QueryInfo {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	in := QueryInfo{ID: q.id, RequestID: q.requestID, SessionID: q.sess.id, User: q.sess.user.User,
-		SQL: q.sqlText, State: q.state, Start: q.start, Rows: q.rowCount, ErrorCode: q.errCode, Error: q.errMsg, Polls: q.polls}
+		SQL: q.sqlText, State: q.state, Start: q.start, Rows: q.rowCount, ErrorCode: q.errCode, Error: q.errMsg, Polls: q.polls, ChunkFetches: q.fetches}
 	if !q.end.IsZero() {
 		e := q.end
 		in.End = &e
@@ -288,6 +289,7 @@ func (q *query) buildBody() []byte {
 func (q *query) chunk(n int) ([]byte, bool) {
 	q.mu.Lock()
 	res := q.res
+	q.fetches++
 	q.mu.Unlock()
 	if res == nil || n < 0 {
 		return nil, false

@@ -340,8 +340,10 @@ type QueryInfo struct {
 	End       *time.Time `json:"end,omitempty"`
 	Rows      int64      `json:"rows"`
 	Polls     int        `json:"polls"` // result-URL polls the client made
-	ErrorCode string     `json:"error_code,omitempty"`
-	Error     string     `json:"error,omitempty"`
+	// ChunkFetches counts chunk downloads of a chunked result.
+	ChunkFetches int    `json:"chunk_fetches"`
+	ErrorCode    string `json:"error_code,omitempty"`
+	Error        string `json:"error,omitempty"`
 }
 
 func (s *Server) handleAdminQueries(w http.ResponseWriter, r *http.Request) {

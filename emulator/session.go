@@ -267,6 +267,9 @@ func (s *Server) authenticate(account, login, authenticator, password, token str
 	if i := strings.IndexByte(acct, '.'); i > 0 {
 		acct = acct[:i]
 	}
+	if login == "" && authName(authenticator) == "SNOWFLAKE_JWT" {
+		login = jwtSubjectUser(token, acct) // the driver names the user only inside the JWT
+	}
 	for i := range s.users {
 		if strings.EqualFold(s.users[i].Account, acct) && strings.EqualFold(s.users[i].User, login) {
 			u = &s.users[i]
@@ -314,6 +317,29 @@ func tokenListed(list []string, tok string) bool {
 		}
 	}
 	return ok
+}
+
+// jwtSubjectUser reads the user from an (unverified) JWT's sub claim ACCOUNT.USER.
+func jwtSubjectUser(tok, account string) string {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	cb, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var claims struct {
+		Sub string `json:"sub"`
+	}
+	if json.Unmarshal(cb, &claims) != nil {
+		return ""
+	}
+	prefix := strings.ToUpper(account) + "."
+	if !strings.HasPrefix(strings.ToUpper(claims.Sub), prefix) {
+		return ""
+	}
+	return claims.Sub[len(prefix):]
 }
 
 // verifyJWT checks an RS256 key-pair login token the way Snowflake does:
