@@ -272,6 +272,21 @@ func TestOriginCheck(t *testing.T) {
 		{"http://127.0.0.1:1", http.StatusForbidden}, // same host, other port
 		{"null", http.StatusForbidden},
 	}
+	// DNS rebinding: the attacker's name is both Origin and Host; only IP/localhost hosts
+	// count as same-host.
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/mcp", strings.NewReader("{}"))
+	port := srv.URL[strings.LastIndex(srv.URL, ":")+1:]
+	req.Host = "rebind.attacker.example:" + port
+	req.Header.Set("Origin", "http://rebind.attacker.example:"+port)
+	if code, _, _ := do(t, req); code != http.StatusForbidden {
+		t.Errorf("rebound same-name Origin: %d, want 403", code)
+	}
+	req, _ = http.NewRequest(http.MethodPost, srv.URL+"/mcp", strings.NewReader("{}"))
+	req.Host = "localhost:" + port
+	req.Header.Set("Origin", "http://localhost:"+port)
+	if code, _, _ := do(t, req); code != http.StatusNoContent {
+		t.Errorf("localhost same-origin: %d, want 204", code)
+	}
 	for _, c := range cases {
 		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/mcp", strings.NewReader("{}"))
 		if c.origin != "" {
@@ -286,7 +301,7 @@ func TestOriginCheck(t *testing.T) {
 		}
 	}
 	// Health endpoints are not behind the Origin check.
-	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/healthz", nil)
+	req, _ = http.NewRequest(http.MethodGet, srv.URL+"/healthz", nil)
 	req.Header.Set("Origin", "https://evil.example")
 	if code, _, _ := do(t, req); code != http.StatusOK {
 		t.Fatalf("/healthz with foreign Origin = %d", code)

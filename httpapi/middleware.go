@@ -169,8 +169,11 @@ func BodyLimit(limit int64) func(http.Handler) http.Handler {
 }
 
 // OriginCheck guards the MCP endpoint against browser-borne requests (DNS rebinding, CSRF):
-// a request without Origin passes; one whose Origin is in allowed (or allowed has "*"), or
-// names the same host as the request, passes; any other gets a JSON 403.
+// a request without Origin passes; one whose Origin is in allowed (or allowed has "*") passes;
+// one whose Origin names the same host and port as the request passes when that host is an IP
+// address or localhost; any other gets a JSON 403. Same-host by DNS name is not enough, because
+// under DNS rebinding the attacker's name is both the Origin and the Host: list real names in
+// server.allowed_origins.
 func OriginCheck(allowed []string) func(http.Handler) http.Handler {
 	set := map[string]bool{}
 	for _, a := range allowed {
@@ -195,7 +198,10 @@ func sameHost(origin, host string) bool {
 	}
 	oh, op := splitHostPort(u.Host, u.Scheme)
 	hh, hp := splitHostPort(host, u.Scheme)
-	return strings.EqualFold(oh, hh) && op == hp
+	if !strings.EqualFold(oh, hh) || op != hp {
+		return false
+	}
+	return strings.EqualFold(hh, "localhost") || net.ParseIP(hh) != nil
 }
 
 func splitHostPort(hostport, scheme string) (string, string) {
