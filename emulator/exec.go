@@ -103,7 +103,7 @@ func (s *Server) execute(ctx context.Context, ss *session, req *execRequest) (*r
 		}
 	}
 	sqlText, after := createComments(sqlText)
-	res, err := s.runDuck(ctx, ss, translate(sqlText), args, statementType(kw, kw2))
+	res, err := s.runDuck(ctx, ss, translate(sqlText, ss.state().database), args, statementType(kw, kw2))
 	if err != nil {
 		return nil, err
 	}

@@ -156,3 +156,50 @@ func TestUseAndCreateDatabase(t *testing.T) {
 	}
 	_ = fmt.Sprint()
 }
+
+func TestInformationSchemaAndIdentifiers(t *testing.T) {
+	emu := testemulator.Start(t)
+	db := open(t, emu.DSN("DEMO", "SALES"))
+	db.SetMaxOpenConns(1)
+	tables := rowsAsMaps(t, db, "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, ROW_COUNT, COMMENT FROM DEMO.INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = 'SALES' ORDER BY TABLE_NAME")
+	var got []string
+	for _, r := range tables {
+		got = append(got, r["TABLE_NAME"]+":"+r["TABLE_TYPE"])
+		if r["TABLE_NAME"] == "ORDERS" && (r["ROW_COUNT"] != "300000" || r["COMMENT"] == "") {
+			t.Fatalf("ORDERS row: %v", r)
+		}
+	}
+	want := []string{"CUSTOMERS:BASE TABLE", "CUSTOMER_SUMMARY:VIEW", "DAILY_REVENUE:VIEW", "ORDERS:BASE TABLE", "PRODUCTS:BASE TABLE", "REGIONS:BASE TABLE"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("INFORMATION_SCHEMA.TABLES = %v, want %v", got, want)
+	}
+	cols := rowsAsMaps(t, db, "select column_name, data_type, numeric_precision, numeric_scale, is_nullable from information_schema.columns c where c.table_name = 'ORDERS' order by ordinal_position")
+	if len(cols) != 8 || cols[6]["COLUMN_NAME"] != "AMOUNT" || cols[6]["DATA_TYPE"] != "NUMBER" || cols[6]["NUMERIC_SCALE"] != "2" || cols[4]["DATA_TYPE"] != "TIMESTAMP_NTZ" {
+		t.Fatalf("INFORMATION_SCHEMA.COLUMNS = %v", cols)
+	}
+	schemata := names(rowsAsMaps(t, db, "SELECT SCHEMA_NAME FROM DEMO.INFORMATION_SCHEMA.SCHEMATA"), "SCHEMA_NAME")
+	if !slices.Contains(schemata, "MARKETING") || !slices.Contains(schemata, "INFORMATION_SCHEMA") {
+		t.Fatalf("SCHEMATA = %v", schemata)
+	}
+	views := names(rowsAsMaps(t, db, "SELECT TABLE_NAME FROM DEMO.INFORMATION_SCHEMA.VIEWS"), "TABLE_NAME")
+	if len(views) != 3 {
+		t.Fatalf("VIEWS = %v", views)
+	}
+	// Unquoted identifiers are upper-cased, quoted ones keep their case.
+	for _, q := range []string{`create table mixed (lower_col int, "quoted_col" int)`, `insert into mixed values (1, 2)`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	r := rowsAsMaps(t, db, `select lower_col, "quoted_col", lower_col + 1 as plus_one from MIXED`)
+	if r[0]["LOWER_COL"] != "1" || r[0]["quoted_col"] != "2" || r[0]["PLUS_ONE"] != "2" {
+		t.Fatalf("identifier case: %v", r)
+	}
+	if got := names(rowsAsMaps(t, db, "SHOW TABLES LIKE 'MIX%'"), "name"); !slices.Equal(got, []string{"MIXED"}) {
+		t.Fatalf("created table listed as %v", got)
+	}
+	var version string
+	if err := db.QueryRow("SELECT CURRENT_VERSION()").Scan(&version); err != nil || version == "" {
+		t.Fatalf("CURRENT_VERSION: %q %v", version, err)
+	}
+}

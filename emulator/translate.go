@@ -170,8 +170,8 @@ var scalarRewrites = map[string]string{
 // upper-cased (Snowflake resolves and reports them upper-case), Snowflake type
 // names are mapped where a type is expected (after `::`, AS, or a column name
 // in a definition list), and a few functions are renamed.
-func translate(sql string) string {
-	toks := lex(sql)
+func translate(sql, curDB string) string {
+	toks := rewriteInfoSchema(lex(sql), curDB)
 	var b strings.Builder
 	b.Grow(len(sql) + 16)
 	var prev, prev2 token
