@@ -3,6 +3,7 @@ package snowpool
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/snowflake-mcp/snowflake-mcp/config"
 	"github.com/snowflake-mcp/snowflake-mcp/logging"
+	"github.com/snowflake-mcp/snowflake-mcp/sqlguard"
 )
 
 // Options describe the process that owns the pool.
@@ -31,7 +33,13 @@ type Pool struct {
 	timeout time.Duration
 	warm    int
 	server  string
+	reset   []string // restores the default database and schema after Setup
+
+	database, schema string // the sessions' defaults
 }
+
+// Defaults returns the database and schema sessions start in (after connections.toml).
+func (p *Pool) Defaults() (database, schema string) { return p.database, p.schema }
 
 // Open builds the pool from cfg without logging in; call Warm to log in.
 func Open(cfg *config.Config, logs *logging.Logs, opts Options) (*Pool, error) {
@@ -62,7 +70,17 @@ func OpenConfig(dc *gosnowflake.Config, pc config.Pool, timeout time.Duration, l
 	if pc.MaxOpen > 0 && warm > pc.MaxOpen {
 		warm = pc.MaxOpen
 	}
-	return &Pool{db: db, tracker: NewTracker(), logs: logs, timeout: timeout, warm: warm, server: opts.ServerName}
+	// Quoted as the driver's login resolves them; a name that does not validate
+	// leaves reset empty, so changed sessions are discarded instead.
+	var reset []string
+	if db, err := sqlguard.QuoteIdent(dc.Database); err == nil {
+		reset = append(reset, "USE DATABASE "+db)
+		if sc, err := sqlguard.QuoteIdent(dc.Schema); err == nil {
+			reset = append(reset, "USE SCHEMA "+db+"."+sc)
+		}
+	}
+	return &Pool{db: db, tracker: NewTracker(), logs: logs, timeout: timeout, warm: warm, server: opts.ServerName, reset: reset,
+		database: dc.Database, schema: dc.Schema}
 }
 
 // DB is the underlying pool (for benchmarks and diagnostics; tools use Query).
@@ -122,6 +140,11 @@ type Statement struct {
 	RequestID string
 	SQL       string
 	Args      []any
+	// Setup runs first on the same session (USE DATABASE/SCHEMA for a tool's
+	// database and schema arguments). A session that ran Setup is put back to the
+	// connection's default database and schema afterwards, or discarded when that
+	// fails or there is no default, so no later request inherits it.
+	Setup []string
 }
 
 // errQueryTimeout is the cancel cause of a query that ran past query.timeout.
@@ -153,41 +176,7 @@ func (p *Pool) Query(ctx context.Context, st Statement, scan func(*sql.Rows) (in
 		defer cancel()
 	}
 	qctx = gosnowflake.WithQueryTag(qctx, p.queryTag(st))
-	idCh := make(chan string, 1) // the driver sends once and closes; the buffer never blocks it
-	qctx = gosnowflake.WithQueryIDChan(qctx, idCh)
-	done := make(chan struct{})
-	idDone := make(chan struct{})
-	go func() {
-		defer close(idDone)
-		select {
-		case id, ok := <-idCh:
-			if ok && id != "" {
-				q.setQueryID(id)
-			}
-		case <-done:
-		}
-	}()
-
-	var n int64
-	rows, err := p.db.QueryContext(qctx, st.SQL, st.Args...)
-	if err == nil {
-		n, err = scan(rows)
-		if cerr := rows.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = rows.Err()
-		}
-	}
-	close(done)
-	<-idDone
-	select {
-	case id, ok := <-idCh:
-		if ok && id != "" {
-			q.setQueryID(id)
-		}
-	default:
-	}
+	n, err := p.run(qctx, q, st, scan)
 	var se *gosnowflake.SnowflakeError
 	if errors.As(err, &se) && se.QueryID != "" {
 		q.setQueryID(se.QueryID)
@@ -210,6 +199,84 @@ func (p *Pool) Query(ctx context.Context, st Statement, scan func(*sql.Rows) (in
 		Duration: time.Since(start), Rows: n, Outcome: state, Err: err, SQL: st.SQL,
 	})
 	return info, err
+}
+
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func (p *Pool) run(ctx context.Context, q *tracked, st Statement, scan func(*sql.Rows) (int64, error)) (int64, error) {
+	var qr queryer = p.db
+	if len(st.Setup) > 0 {
+		conn, err := p.db.Conn(ctx)
+		if err != nil {
+			return 0, err
+		}
+		defer p.release(conn)
+		for _, s := range st.Setup {
+			if _, err := conn.ExecContext(ctx, s); err != nil {
+				return 0, err
+			}
+		}
+		qr = conn
+	}
+	// The driver sends the query id on this channel once and then closes it, so it
+	// goes on the main statement's context only (never on Setup's).
+	idCh := make(chan string, 1)
+	done := make(chan struct{})
+	idDone := make(chan struct{})
+	go func() {
+		defer close(idDone)
+		select {
+		case id, ok := <-idCh:
+			if ok && id != "" {
+				q.setQueryID(id)
+			}
+		case <-done:
+		}
+	}()
+	defer func() {
+		close(done)
+		<-idDone
+		select {
+		case id, ok := <-idCh:
+			if ok && id != "" {
+				q.setQueryID(id)
+			}
+		default:
+		}
+	}()
+	rows, err := qr.QueryContext(gosnowflake.WithQueryIDChan(ctx, idCh), st.SQL, st.Args...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := scan(rows)
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = rows.Err()
+	}
+	return n, err
+}
+
+// release restores a session changed by Setup, or drops it from the pool.
+func (p *Pool) release(conn *sql.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ok := len(p.reset) > 0
+	for _, s := range p.reset {
+		if !ok {
+			break
+		}
+		_, err := conn.ExecContext(ctx, s)
+		ok = err == nil
+	}
+	if !ok {
+		// driver.ErrBadConn makes database/sql close this session instead of reusing it.
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+	_ = conn.Close()
 }
 
 func (p *Pool) queryTag(st Statement) string {

@@ -109,9 +109,17 @@ func SplitQualified(name string) ([]string, error) {
 // itself be qualified as schema.name or db.schema.name, as the original server
 // accepted) into a quoted three- or two-part name.
 func ObjectName(database, schema, object string) (string, error) {
+	if strings.TrimSpace(object) == "" {
+		return "", fmt.Errorf("object name is empty")
+	}
 	parts, err := SplitQualified(object)
 	if err != nil {
-		return "", err
+		if !strings.Contains(object, `"`) {
+			return "", err
+		}
+		// A stray quote: take the whole argument as one literal name, which
+		// QuoteIdent makes harmless.
+		parts = []string{strings.TrimSpace(object)}
 	}
 	switch len(parts) {
 	case 1:

@@ -187,7 +187,11 @@ func TestObjectName(t *testing.T) {
 			t.Errorf("ObjectName(%q,%q,%q) = %q, %v; want %q", c.db, c.schema, c.obj, got, err, c.want)
 		}
 	}
-	for _, bad := range []string{"a.b.c.d", "a..b", `"open`, ".x"} {
+	// A stray quote makes the whole argument one literal (harmless) name.
+	if got, err := ObjectName("d", "s", `V"; DROP TABLE t; --`); err != nil || got != `"D"."S"."V""; DROP TABLE t; --"` {
+		t.Errorf("stray quote: %q, %v", got, err)
+	}
+	for _, bad := range []string{"a.b.c.d", "a..b", ".x", ""} {
 		if got, err := ObjectName("d", "s", bad); err == nil {
 			t.Errorf("ObjectName(%q) = %q, want error", bad, got)
 		}

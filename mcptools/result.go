@@ -1,0 +1,226 @@
+package mcptools
+
+import (
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Column is one result column with its Snowflake type.
+type Column struct {
+	Name string `json:"name" jsonschema:"column name as Snowflake reports it"`
+	Type string `json:"type" jsonschema:"Snowflake data type, e.g. NUMBER(38,0), VARCHAR, TIMESTAMP_NTZ"`
+}
+
+// ToolError is the structured form of a failed tool call.
+type ToolError struct {
+	// Kind: refused (read-only guard), invalid_argument, snowflake, timeout, cancelled.
+	Kind     string `json:"kind" jsonschema:"refused, invalid_argument, snowflake, timeout or cancelled"`
+	Message  string `json:"message"`
+	Code     string `json:"code,omitempty" jsonschema:"Snowflake error code, e.g. 002003"`
+	SQLState string `json:"sql_state,omitempty"`
+	QueryID  string `json:"query_id,omitempty"`
+}
+
+// Output is the structured content of every tool.
+type Output struct {
+	Columns []Column `json:"columns,omitempty" jsonschema:"result columns; absent when the call failed"`
+	Rows    [][]any  `json:"rows,omitempty" jsonschema:"result rows as arrays in column order; absent when empty"`
+	// RowCount is len(Rows).
+	RowCount  int  `json:"row_count" jsonschema:"number of rows returned"`
+	Truncated bool `json:"truncated" jsonschema:"true when more rows existed than were returned"`
+	// TruncatedBy says which limit cut the result: limit, max_rows or max_result_bytes.
+	TruncatedBy    string     `json:"truncated_by,omitempty" jsonschema:"limit, max_rows or max_result_bytes"`
+	CellsTruncated bool       `json:"cells_truncated,omitempty" jsonschema:"true when long values were cut"`
+	QueryID        string     `json:"query_id,omitempty" jsonschema:"Snowflake query id"`
+	Cached         bool       `json:"cached,omitempty" jsonschema:"true when served from the metadata cache"`
+	Error          *ToolError `json:"error,omitempty"`
+}
+
+// scanLimits bound what one result may hold.
+type scanLimits struct {
+	rows       int    // return at most this many rows
+	rowsReason string // "limit" or "max_rows": which one set rows
+	maxBytes   int64  // JSON size budget for rows
+	maxCell    int    // characters per value
+}
+
+// scanRows reads at most lim.rows rows (it reads one more to learn whether the
+// result was cut, then stops: the rest is never fetched into memory).
+func scanRows(rows *sql.Rows, lim scanLimits, out *Output) (int64, error) {
+	cts, err := rows.ColumnTypes()
+	if err != nil {
+		return 0, fmt.Errorf("read result columns: %w", err)
+	}
+	out.Columns = make([]Column, len(cts))
+	kinds := make([]string, len(cts))
+	for i, ct := range cts {
+		kinds[i] = strings.ToUpper(ct.DatabaseTypeName())
+		out.Columns[i] = Column{Name: ct.Name(), Type: snowflakeType(ct)}
+	}
+	vals := make([]any, len(cts))
+	ptrs := make([]any, len(cts))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	var size int64
+	var read int64
+	for rows.Next() {
+		read++
+		if len(out.Rows) >= lim.rows {
+			out.Truncated, out.TruncatedBy = true, lim.rowsReason
+			break
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return read, fmt.Errorf("read result row %d: %w", read, err)
+		}
+		row := make([]any, len(vals))
+		for i, v := range vals {
+			var cut bool
+			row[i], cut = cellValue(v, kinds[i], lim.maxCell)
+			out.CellsTruncated = out.CellsTruncated || cut
+		}
+		b, err := json.Marshal(row)
+		if err != nil {
+			return read, fmt.Errorf("encode result row %d: %w", read, err)
+		}
+		if lim.maxBytes > 0 && size+int64(len(b)) > lim.maxBytes {
+			out.Truncated, out.TruncatedBy = true, "max_result_bytes"
+			break
+		}
+		size += int64(len(b))
+		out.Rows = append(out.Rows, row)
+	}
+	out.RowCount = len(out.Rows)
+	return read, nil
+}
+
+// snowflakeType names a column's type as Snowflake SQL writes it.
+func snowflakeType(ct *sql.ColumnType) string {
+	name := strings.ToUpper(ct.DatabaseTypeName())
+	switch name {
+	case "FIXED":
+		if p, s, ok := ct.DecimalSize(); ok {
+			return fmt.Sprintf("NUMBER(%d,%d)", p, s)
+		}
+		return "NUMBER"
+	case "REAL":
+		return "FLOAT"
+	case "TEXT":
+		return "VARCHAR"
+	case "":
+		return "UNKNOWN"
+	}
+	return name
+}
+
+// cellValue turns a driver value into JSON-friendly form and cuts long text.
+func cellValue(v any, kind string, maxChars int) (any, bool) {
+	switch x := v.(type) {
+	case nil, bool, int64, int32, int:
+		return x, false
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return fmt.Sprint(x), false
+		}
+		return x, false
+	case float32:
+		return cellValue(float64(x), kind, maxChars)
+	case time.Time:
+		switch kind {
+		case "DATE":
+			return x.Format(time.DateOnly), false
+		case "TIME":
+			return x.Format("15:04:05.999999999"), false
+		case "TIMESTAMP_NTZ":
+			return x.Format("2006-01-02T15:04:05.999999999"), false
+		}
+		return x.Format(time.RFC3339Nano), false
+	case []byte:
+		if kind == "BINARY" || !utf8.Valid(x) {
+			return cut(hex.EncodeToString(x), maxChars)
+		}
+		return cut(string(x), maxChars)
+	case string:
+		return cut(x, maxChars)
+	default:
+		return cut(fmt.Sprint(x), maxChars)
+	}
+}
+
+func cut(s string, maxChars int) (string, bool) {
+	if maxChars <= 0 || len(s) <= maxChars { // bytes >= runes, so this is a cheap exit
+		return s, false
+	}
+	if utf8.RuneCountInString(s) <= maxChars {
+		return s, false
+	}
+	n := 0
+	for i := range s {
+		if n == maxChars {
+			return s[:i] + "…", true
+		}
+		n++
+	}
+	return s, false
+}
+
+// renderText is the readable text block beside the structured output.
+func renderText(title string, o *Output) string {
+	var b strings.Builder
+	if title != "" {
+		b.WriteString(title)
+		b.WriteString("\n")
+	}
+	if len(o.Columns) > 0 {
+		names := make([]string, len(o.Columns))
+		for i, c := range o.Columns {
+			names[i] = c.Name + " (" + c.Type + ")"
+		}
+		b.WriteString(strings.Join(names, " | "))
+		b.WriteString("\n")
+	}
+	for _, row := range o.Rows {
+		for i, v := range row {
+			if i > 0 {
+				b.WriteString(" | ")
+			}
+			switch x := v.(type) {
+			case nil:
+				b.WriteString("NULL")
+			case string:
+				b.WriteString(strings.NewReplacer("\n", `\n`, "\r", `\r`, "|", `\|`).Replace(x))
+			default:
+				fmt.Fprint(&b, x)
+			}
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "(%d row%s", o.RowCount, plural(o.RowCount))
+	if o.Truncated {
+		fmt.Fprintf(&b, "; truncated by %s, more rows exist", o.TruncatedBy)
+	}
+	if o.CellsTruncated {
+		b.WriteString("; long values cut")
+	}
+	if o.Cached {
+		b.WriteString("; cached")
+	}
+	if o.QueryID != "" {
+		fmt.Fprintf(&b, "; query id %s", o.QueryID)
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

@@ -1,0 +1,54 @@
+package mcptools
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/snowflake-mcp/snowflake-mcp/config"
+	"github.com/snowflake-mcp/snowflake-mcp/httpapi"
+)
+
+// SessionTimeout closes stateful sessions that have been idle this long.
+const SessionTimeout = 30 * time.Minute
+
+// NewHTTPHandler serves srv over Streamable HTTP. Stateless (the default) needs
+// no session ids, offers protocol 2026-07-28, and lets any process serve any
+// request; stateful mode (server.stateless=false) keeps sessions for clients that
+// want server notifications. The SDK's localhost protection stays on (a request
+// to a loopback address with a foreign Host gets 403); the router adds the Origin check.
+func NewHTTPHandler(srv *mcp.Server, sc config.Server, logger *slog.Logger) http.Handler {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &mcp.StreamableHTTPOptions{
+		Stateless:                    sc.Stateless,
+		Logger:                       logger,
+		SessionTimeout:               SessionTimeout,
+		MaxRequestBodyBytes:          int64(sc.MaxBodyBytes),
+		PropagateRequestCancellation: true,
+	})
+	// Tool handlers see request headers, not the request context: hand them the
+	// router's request id so QUERY_TAG and query.log name the same request.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if id := httpapi.RequestID(r.Context()); id != "" && r.Header.Get(httpapi.RequestIDHeader) != id {
+			r = r.Clone(r.Context())
+			r.Header.Set(httpapi.RequestIDHeader, id)
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// RunStdio serves one client over in/out (newline-delimited JSON-RPC) until the
+// client hangs up or ctx ends. Nothing else may write to out.
+func RunStdio(ctx context.Context, srv *mcp.Server, in io.Reader, out io.Writer) error {
+	return srv.Run(ctx, &mcp.IOTransport{Reader: io.NopCloser(in), Writer: nopWriteCloser{out}})
+}
+
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }
