@@ -54,8 +54,10 @@ func classifyError(err error) (code, msg, state string) {
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
-// execute runs one statement for a session.
-func (s *Server) execute(ctx context.Context, ss *session, req *execRequest) (*result, error) {
+// execute runs a request's SQL for a session: one statement, or several when
+// the client allowed it with MULTI_STATEMENT_COUNT.
+func (s *Server) execute(ctx context.Context, q *query, req *execRequest) (res *result, err error) {
+	ss := q.sess
 	args, err := bindArgs(req.Bindings)
 	if err != nil {
 		return nil, err
@@ -68,10 +70,84 @@ func (s *Server) execute(ctx context.Context, ss *session, req *execRequest) (*r
 	if closed {
 		return nil, errNoSession
 	}
-	sqlText := strings.TrimSpace(req.SQLText)
-	for strings.HasSuffix(sqlText, ";") {
-		sqlText = strings.TrimSpace(strings.TrimSuffix(sqlText, ";"))
+	if secs := ss.timeoutFor(req.Parameters); secs > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(secs)*time.Second)
+		defer cancel()
+		defer func() {
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) && err != nil {
+				err = &sfError{"000630", "57014", fmt.Sprintf("Statement reached its statement or warehouse timeout of %d second(s) and was canceled.", secs)}
+			}
+		}()
 	}
+	stmts := splitStatements(req.SQLText)
+	if len(stmts) == 0 {
+		return nil, &sfError{"000900", "42000", "SQL compilation error:\nEmpty SQL statement."}
+	}
+	if len(stmts) == 1 {
+		return s.executeOne(ctx, ss, stmts[0], args, req.DescribeOnly)
+	}
+	want := paramInt(req.Parameters, "MULTI_STATEMENT_COUNT", 1)
+	if want != 0 && want != int64(len(stmts)) {
+		return nil, &sfError{"000008", "0A000", fmt.Sprintf("Actual statement count %d did not match the desired statement count %d.", len(stmts), want)}
+	}
+	ids := make([]string, 0, len(stmts))
+	types := make([]string, 0, len(stmts))
+	for _, st := range stmts {
+		res, err := s.executeOne(ctx, ss, st, nil, false)
+		if err != nil {
+			return nil, err
+		}
+		child := s.childQuery(q, st, res)
+		ids = append(ids, child.id)
+		types = append(types, strconv.FormatInt(res.stmtType, 10))
+	}
+	msg := "Multiple statements executed successfully."
+	return &result{
+		cols: []column{textColumn("multiple statement execution")}, rows: [][]*string{{&msg}},
+		stmtType: stmtMulti, resultIDs: strings.Join(ids, ","), resultTypes: strings.Join(types, ","),
+	}, nil
+}
+
+// splitStatements splits SQL at top-level semicolons, dropping empty statements.
+func splitStatements(sqlText string) []string {
+	var out []string
+	var b strings.Builder
+	flush := func() {
+		if st := strings.TrimSpace(b.String()); st != "" && len(significant(lex(st))) > 0 {
+			out = append(out, st)
+		}
+		b.Reset()
+	}
+	for _, t := range lex(sqlText) {
+		if t.kind == tokPunct && t.text == ";" {
+			flush()
+			continue
+		}
+		b.WriteString(t.text)
+	}
+	flush()
+	return out
+}
+
+func paramInt(p map[string]any, name string, def int64) int64 {
+	v, ok := p[name]
+	if !ok {
+		return def
+	}
+	switch x := v.(type) {
+	case float64:
+		return int64(x)
+	case string:
+		if n, err := strconv.ParseInt(x, 10, 64); err == nil {
+			return n
+		}
+	}
+	return def
+}
+
+// executeOne runs a single statement: emulated commands first, DuckDB otherwise.
+func (s *Server) executeOne(ctx context.Context, ss *session, sqlText string, args []any, describeOnly bool) (*result, error) {
 	toks := significant(lex(sqlText))
 	if len(toks) == 0 {
 		return nil, &sfError{"000900", "42000", "SQL compilation error:\nEmpty SQL statement."}
@@ -82,6 +158,9 @@ func (s *Server) execute(ctx context.Context, ss *session, req *execRequest) (*r
 		kw2 = strings.ToUpper(toks[1].text)
 	}
 	if m := waitRe.FindStringSubmatch(sqlText); m != nil {
+		if describeOnly {
+			m = []string{m[0], "0", ""}
+		}
 		return systemWait(ctx, m)
 	}
 	switch kw {
@@ -98,12 +177,20 @@ func (s *Server) execute(ctx context.Context, ss *session, req *execRequest) (*r
 			return r, err
 		}
 	case "ALTER":
-		if kw2 == "SESSION" || kw2 == "WAREHOUSE" || kw2 == "USER" || kw2 == "ACCOUNT" {
+		if kw2 == "SESSION" {
+			return ss.alterSession(toks[2:])
+		}
+		if kw2 == "WAREHOUSE" || kw2 == "USER" || kw2 == "ACCOUNT" {
 			return statusResult(stmtSCL, "Statement executed successfully."), nil
 		}
 	}
 	sqlText, after := createComments(sqlText)
-	res, err := s.runDuck(ctx, ss, translate(sqlText, ss.state().database), args, statementType(kw, kw2))
+	duckSQL := translate(sqlText, ss.state().database)
+	stype := statementType(kw, kw2)
+	if describeOnly && stype == stmtSelect {
+		duckSQL = "SELECT * FROM (" + duckSQL + ") LIMIT 0"
+	}
+	res, err := s.runDuck(ctx, ss, duckSQL, args, stype)
 	if err != nil {
 		return nil, err
 	}

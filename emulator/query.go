@@ -33,6 +33,7 @@ type query struct {
 	final    sessionState
 	body     []byte // cached final response
 	rowCount int64
+	queryTag string
 	polls    int // result GETs served, for the admin view
 	fetches  int // chunk downloads served
 }
@@ -42,6 +43,8 @@ type result struct {
 	cols     []column
 	rows     [][]*string
 	stmtType int64
+	// multi-statement parent only: child query ids and statement types
+	resultIDs, resultTypes string
 }
 
 type column struct {
@@ -67,6 +70,7 @@ const (
 	stmtSCL    = 0x4000
 	stmtTCL    = 0x5000
 	stmtDDL    = 0x6000
+	stmtMulti  = 0xA000
 )
 
 func (q *query) abort() {
@@ -82,7 +86,7 @@ func (q *query) info() QueryInfo {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	in := QueryInfo{ID: q.id, RequestID: q.requestID, SessionID: q.sess.id, User: q.sess.user.User,
-		SQL: q.sqlText, State: q.state, Start: q.start, Rows: q.rowCount, ErrorCode: q.errCode, Error: q.errMsg, Polls: q.polls, ChunkFetches: q.fetches}
+		SQL: q.sqlText, State: q.state, Start: q.start, Rows: q.rowCount, ErrorCode: q.errCode, Error: q.errMsg, Polls: q.polls, ChunkFetches: q.fetches, QueryTag: q.queryTag}
 	if !q.end.IsZero() {
 		e := q.end
 		in.End = &e
@@ -179,6 +183,7 @@ func (s *Server) startQuery(r *http.Request, ss *session, reqID string, req *exe
 		id: newQueryID(), requestID: reqID, sqlText: req.SQLText, sess: ss,
 		baseURL: scheme + "://" + r.Host, start: time.Now(), cancel: cancel,
 		done: make(chan struct{}), state: "running", chunkRows: s.cfg.ChunkRows,
+		queryTag: ss.queryTag(req.Parameters),
 	}
 	s.mu.Lock()
 	s.queries[q.id] = q
@@ -198,13 +203,28 @@ func (s *Server) startQuery(r *http.Request, ss *session, reqID string, req *exe
 	s.log.Debug("query start", "query", q.id, "session", ss.id, "sql", req.SQLText)
 	go func() {
 		defer cancel()
-		res, err := s.execute(ctx, ss, req)
+		res, err := s.execute(ctx, q, req)
 		q.finish(res, err, ss.state())
 		s.retain(q)
 		s.log.Info("query end", "query", q.id, "session", ss.id, "state", q.info().State,
 			"elapsed", time.Since(q.start).Round(time.Microsecond))
 	}()
 	return q
+}
+
+// childQuery records one statement of a multi-statement request as a finished
+// query whose result the driver fetches by id.
+func (s *Server) childQuery(parent *query, sqlText string, res *result) *query {
+	c := &query{
+		id: newQueryID(), sqlText: sqlText, sess: parent.sess, baseURL: parent.baseURL, start: time.Now(),
+		cancel: func() {}, done: make(chan struct{}), state: "running", chunkRows: parent.chunkRows, queryTag: parent.queryTag,
+	}
+	c.finish(res, nil, parent.sess.state())
+	s.mu.Lock()
+	s.queries[c.id] = c
+	s.history = append(s.history, c)
+	s.mu.Unlock()
+	return c
 }
 
 func (q *query) finish(res *result, err error, st sessionState) {
@@ -268,6 +288,9 @@ func (q *query) buildBody() []byte {
 		"finalWarehouseName": q.final.warehouse, "finalRoleName": q.final.role, "statementTypeId": res.stmtType,
 		"queryResultFormat": "json", "version": 1, "numberOfBinds": 0, "databaseProvider": nil,
 	}
+	if res.resultIDs != "" {
+		meta["resultIds"], meta["resultTypes"] = res.resultIDs, res.resultTypes
+	}
 	if chunks != nil {
 		meta["chunks"] = chunks
 		meta["chunkHeaders"] = map[string]string{"x-emulator-query": q.id}
@@ -306,7 +329,7 @@ func (q *query) chunk(n int) ([]byte, bool) {
 }
 
 // retainedRows caps how many result rows stay in memory for polling and chunks.
-const retainedRows = 1_500_000
+const retainedRows = 500_000
 
 // retain keeps the newest results and drops older ones past the cap.
 func (s *Server) retain(q *query) {

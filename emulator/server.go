@@ -102,7 +102,38 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.log.Info("seeded warehouse", "elapsed", time.Since(start).Round(time.Millisecond))
 	s.routes()
+	go s.reapIdleSessions(time.Minute, idleSessionLimit)
 	return s, nil
+}
+
+// idleSessionLimit matches the master token validity: sessions unused for
+// longer are closed so abandoned clients don't pin DuckDB connections.
+const idleSessionLimit = 4 * time.Hour
+
+func (s *Server) reapIdleSessions(every, limit time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+		}
+		var idle []*session
+		s.mu.Lock()
+		for tok, ss := range s.sessions {
+			if ss.idleFor() > limit {
+				idle = append(idle, ss)
+				delete(s.sessions, tok)
+				delete(s.masters, ss.master)
+			}
+		}
+		s.mu.Unlock()
+		for _, ss := range idle {
+			s.log.Info("idle session closed", "session", ss.id)
+			ss.close()
+		}
+	}
 }
 
 // Close aborts running queries and closes DuckDB.
@@ -228,6 +259,7 @@ func (s *Server) withSession(h func(http.ResponseWriter, *http.Request, *session
 			writeFail(w, "390104", "User must login again to access the service.", nil)
 			return
 		}
+		ss.touch()
 		if ss.tokenExpired(tok, s.faults.sessionTTL(s.cfg.SessionTTL)) {
 			writeFail(w, "390112", "Your session has expired. Please login again.", nil)
 			return
@@ -341,9 +373,11 @@ type QueryInfo struct {
 	Rows      int64      `json:"rows"`
 	Polls     int        `json:"polls"` // result-URL polls the client made
 	// ChunkFetches counts chunk downloads of a chunked result.
-	ChunkFetches int    `json:"chunk_fetches"`
-	ErrorCode    string `json:"error_code,omitempty"`
-	Error        string `json:"error,omitempty"`
+	ChunkFetches int `json:"chunk_fetches"`
+	// QueryTag is the QUERY_TAG in effect (request parameter or session).
+	QueryTag  string `json:"query_tag,omitempty"`
+	ErrorCode string `json:"error_code,omitempty"`
+	Error     string `json:"error,omitempty"`
 }
 
 func (s *Server) handleAdminQueries(w http.ResponseWriter, r *http.Request) {

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -37,6 +38,77 @@ type session struct {
 	warehouse   string
 	role        string
 	closed      bool
+	params      map[string]string // session parameters set at login or by ALTER SESSION (upper-case keys)
+	lastUsed    time.Time
+}
+
+// queryTag returns the QUERY_TAG for a request: its own parameter, else the session's.
+func (ss *session) queryTag(reqParams map[string]any) string {
+	if v, ok := reqParams["QUERY_TAG"]; ok {
+		return fmt.Sprint(v)
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.params["QUERY_TAG"]
+}
+
+// timeoutFor returns STATEMENT_TIMEOUT_IN_SECONDS for a request (0: none).
+func (ss *session) timeoutFor(reqParams map[string]any) int64 {
+	if n := paramInt(reqParams, "STATEMENT_TIMEOUT_IN_SECONDS", -1); n >= 0 {
+		return n
+	}
+	ss.mu.Lock()
+	v := ss.params["STATEMENT_TIMEOUT_IN_SECONDS"]
+	ss.mu.Unlock()
+	n, _ := strconv.ParseInt(v, 10, 64)
+	return n
+}
+
+// alterSession handles ALTER SESSION SET k = v [...] and UNSET k [, ...].
+func (ss *session) alterSession(toks []token) (*result, error) {
+	if len(toks) == 0 || (!isKW(toks[0], "SET") && !isKW(toks[0], "UNSET")) {
+		return nil, &sfError{"001003", "42000", "SQL compilation error:\nsyntax error: ALTER SESSION needs SET or UNSET"}
+	}
+	set := isKW(toks[0], "SET")
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.params == nil {
+		ss.params = map[string]string{}
+	}
+	for i := 1; i < len(toks); i++ {
+		t := toks[i]
+		if t.kind != tokWord {
+			continue
+		}
+		key := strings.ToUpper(t.text)
+		if !set {
+			delete(ss.params, key)
+			continue
+		}
+		if i+2 >= len(toks) || toks[i+1].text != "=" {
+			return nil, &sfError{"001003", "42000", "SQL compilation error:\nsyntax error: expected " + key + " = value"}
+		}
+		v := toks[i+2]
+		val := v.text
+		if v.kind == tokString {
+			val = unquoteString(val)
+		}
+		ss.params[key] = val
+		i += 2
+	}
+	return statusResult(stmtSCL, "Statement executed successfully."), nil
+}
+
+func (ss *session) touch() {
+	ss.mu.Lock()
+	ss.lastUsed = time.Now()
+	ss.mu.Unlock()
+}
+
+func (ss *session) idleFor() time.Duration {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return time.Since(ss.lastUsed)
 }
 
 func (ss *session) currentToken() string {
@@ -164,6 +236,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	ss := &session{
 		id: s.nextSess.Add(1), user: u, account: d.AccountName, conn: conn,
 		master: newID(24), warehouse: strings.ToUpper(u.Warehouse), role: strings.ToUpper(u.Role),
+		params: map[string]string{}, lastUsed: time.Now(),
+	}
+	for k, v := range d.SessionParameters {
+		ss.params[strings.ToUpper(k)] = fmt.Sprint(v)
 	}
 	ss.renew()
 	q := r.URL.Query()

@@ -190,9 +190,11 @@ type QueryInfo struct {
 	Rows      int64      `json:"rows"`
 	Polls     int        `json:"polls"` // result-URL polls the client made
 	// ChunkFetches counts chunk downloads of a chunked result.
-	ChunkFetches int    `json:"chunk_fetches"`
-	ErrorCode    string `json:"error_code,omitempty"`
-	Error        string `json:"error,omitempty"`
+	ChunkFetches int `json:"chunk_fetches"`
+	// QueryTag is the QUERY_TAG in effect (request parameter or session).
+	QueryTag  string `json:"query_tag,omitempty"`
+	ErrorCode string `json:"error_code,omitempty"`
+	Error     string `json:"error,omitempty"`
 }
 
 // Queries reads the admin view of queries, oldest first.

@@ -1,0 +1,102 @@
+package emulator_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	sf "github.com/snowflakedb/gosnowflake"
+
+	"github.com/snowflake-mcp/snowflake-mcp/testemulator"
+)
+
+func TestMultiStatement(t *testing.T) {
+	emu := testemulator.Start(t)
+	db := open(t, emu.DSN("DEMO", "SALES"))
+	db.SetMaxOpenConns(1)
+	_, err := db.Exec("SELECT 1; SELECT 2")
+	if code := sfCode(err); code != 8 {
+		t.Fatalf("two statements without MULTI_STATEMENT_COUNT: %v (code %d), want 000008", err, code)
+	}
+	ctx, err := sf.WithMultiStatement(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.QueryContext(ctx, "SELECT 1 AS A; SELECT 'two' AS B, 3 AS C")
+	if err != nil {
+		t.Fatalf("multi-statement: %v", err)
+	}
+	defer func() { _ = rows.Close() }()
+	var a int
+	if !rows.Next() {
+		t.Fatalf("first result empty: %v", rows.Err())
+	}
+	if err := rows.Scan(&a); err != nil || a != 1 {
+		t.Fatalf("first result: %d %v", a, err)
+	}
+	if !rows.NextResultSet() || !rows.Next() {
+		t.Fatalf("no second result: %v", rows.Err())
+	}
+	var b string
+	var c int
+	if err := rows.Scan(&b, &c); err != nil || b != "two" || c != 3 {
+		t.Fatalf("second result: %q %d %v", b, c, err)
+	}
+}
+
+func TestQueryTagAndStatementTimeout(t *testing.T) {
+	emu := testemulator.Start(t)
+	db := open(t, emu.DSN("DEMO", "SALES"))
+	db.SetMaxOpenConns(1)
+	ctx := context.Background()
+	if _, err := db.ExecContext(sf.WithQueryTag(ctx, "mcp:test-tag"), "SELECT 7"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, "ALTER SESSION SET QUERY_TAG = 'session-tag' STATEMENT_TIMEOUT_IN_SECONDS = 1"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err := db.ExecContext(ctx, "SELECT SYSTEM$WAIT(10)")
+	if code := sfCode(err); code != 630 || time.Since(start) > 5*time.Second {
+		t.Fatalf("statement timeout: %v (code %d) after %v, want 000630", err, code, time.Since(start))
+	}
+	qs, err := emu.Queries(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags := map[string]string{}
+	for _, q := range qs {
+		tags[q.SQL] = q.QueryTag
+	}
+	if tags["SELECT 7"] != "mcp:test-tag" || tags["SELECT SYSTEM$WAIT(10)"] != "session-tag" {
+		t.Fatalf("query tags: %v", tags)
+	}
+}
+
+func TestAsyncModeAndDescribeOnly(t *testing.T) {
+	emu := testemulator.Start(t)
+	db := open(t, emu.DSN("DEMO", "SALES"))
+	ctx := context.Background()
+	rows, err := db.QueryContext(sf.WithAsyncMode(ctx), "SELECT count(*) FROM ORDERS WHERE STATUS = 'NEW'")
+	if err != nil {
+		t.Fatalf("async mode: %v", err)
+	}
+	var n int64
+	if !rows.Next() || rows.Scan(&n) != nil || n != 75000 {
+		t.Fatalf("async mode result %d, %v", n, rows.Err())
+	}
+	_ = rows.Close()
+	rows, err = db.QueryContext(sf.WithDescribeOnly(ctx), "SELECT ORDER_ID, STATUS FROM ORDERS")
+	if err != nil {
+		t.Fatalf("describe only: %v", err)
+	}
+	defer func() { _ = rows.Close() }()
+	cols, err := rows.Columns()
+	if err != nil || strings.Join(cols, ",") != "ORDER_ID,STATUS" {
+		t.Fatalf("describe-only columns %v, %v", cols, err)
+	}
+	if rows.Next() {
+		t.Fatal("describe-only query returned rows")
+	}
+}
