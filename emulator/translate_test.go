@@ -53,3 +53,15 @@ func TestLikeMatch(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSeed measures building the embedded demo warehouse (target: well under 2 s).
+func BenchmarkSeed(b *testing.B) {
+	for b.Loop() {
+		s, err := New(Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = s.Close()
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/seed")
+}

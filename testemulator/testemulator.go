@@ -263,9 +263,18 @@ type syncBuffer struct {
 	b  bytes.Buffer
 }
 
+// maxLog bounds the kept emulator log; older output is dropped.
+const maxLog = 1 << 20
+
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.b.Len()+len(p) > maxLog {
+		keep := s.b.Bytes()[s.b.Len()/2:]
+		rest := append([]byte(nil), keep...)
+		s.b.Reset()
+		s.b.Write(rest)
+	}
 	return s.b.Write(p)
 }
 
