@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/snowflake-mcp/snowflake-mcp/testbin"
+	"github.com/snowflake-mcp/snowflake-mcp/testemulator"
 )
 
 // testVersion is linked into the test build, so `version` can be checked end to end.
@@ -275,9 +277,18 @@ type server struct {
 	done  chan error
 }
 
+// emulatorArgs starts the Snowflake emulator and returns the flags that point the
+// development environment at it (serve warms its pool before it listens).
+func emulatorArgs(t *testing.T) []string {
+	t.Helper()
+	emu := testemulator.Start(t)
+	return []string{"--set", fmt.Sprintf("snowflake.port=%d", emu.Port)}
+}
+
 func startServe(t *testing.T, env []string, args ...string) *server {
 	t.Helper()
-	cmd := exec.Command(bin(t), append([]string{"serve", "--listen", "127.0.0.1:0", "--log-format", "json"}, args...)...)
+	args = append(append([]string{"serve", "--listen", "127.0.0.1:0", "--log-format", "json"}, emulatorArgs(t)...), args...)
+	cmd := exec.Command(bin(t), args...)
 	cmd.Env = cleanEnv(env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -352,6 +363,35 @@ func TestServeHealthAndGracefulStop(t *testing.T) {
 	if code != 200 || m["version"] == "" {
 		t.Fatalf("/version = %d %v", code, m)
 	}
+
+	// The MCP route sits behind the foundation's middleware in the real binary.
+	initReq := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}`
+	mcpPost := func(body string, hdr map[string]string) (int, http.Header, string) {
+		req, _ := http.NewRequest(http.MethodPost, base+"/mcp", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, string(b)
+	}
+	code, hdr, body := mcpPost(initReq, map[string]string{"X-Request-Id": "bin-req-1"})
+	if code != http.StatusOK || hdr.Get("X-Request-Id") != "bin-req-1" || !strings.Contains(body, "serverInfo") {
+		t.Fatalf("MCP initialize: %d %q %s", code, hdr.Get("X-Request-Id"), body)
+	}
+	if code, _, body := mcpPost(initReq, map[string]string{"Origin": "https://evil.example"}); code != http.StatusForbidden {
+		t.Fatalf("foreign Origin on /mcp: %d %s", code, body)
+	}
+	if code, _, body := mcpPost(strings.Repeat(" ", 5<<20)+initReq, nil); code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("5MiB body on /mcp: %d %.200s", code, body)
+	}
+
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -400,8 +440,9 @@ func TestServeReopensLogsOnSIGUSR1(t *testing.T) {
 // startServeFileLogs starts serve with file logs; the listen address comes from application.log.
 func startServeFileLogs(t *testing.T, dir string) *server {
 	t.Helper()
-	cmd := exec.Command(bin(t), "serve", "--listen", "127.0.0.1:0", "--log-format", "json",
-		"--log-output", "file", "--log-dir", dir, "--config", writeFile(t, "e.yaml", ""))
+	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--log-format", "json",
+		"--log-output", "file", "--log-dir", dir, "--config", writeFile(t, "e.yaml", "")}, emulatorArgs(t)...)
+	cmd := exec.Command(bin(t), args...)
 	cmd.Env = cleanEnv()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
