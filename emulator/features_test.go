@@ -100,3 +100,17 @@ func TestAsyncModeAndDescribeOnly(t *testing.T) {
 		t.Fatal("describe-only query returned rows")
 	}
 }
+
+func TestSemiStructuredPaths(t *testing.T) {
+	emu := testemulator.Start(t)
+	db := open(t, emu.DSN("DEMO", "MARKETING"))
+	var audience string
+	var abTest string
+	err := db.QueryRow("SELECT settings:audience::string, settings:ab_test FROM campaigns WHERE campaign_id = 2").Scan(&audience, &abTest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if audience != "returning" || abTest != "true" {
+		t.Fatalf("audience %q, ab_test %q", audience, abTest)
+	}
+}

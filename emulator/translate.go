@@ -171,7 +171,7 @@ var scalarRewrites = map[string]string{
 // names are mapped where a type is expected (after `::`, AS, or a column name
 // in a definition list), and a few functions are renamed.
 func translate(sql, curDB string) string {
-	toks := rewriteInfoSchema(lex(sql), curDB)
+	toks := rewriteJSONPaths(rewriteInfoSchema(lex(sql), curDB))
 	var b strings.Builder
 	b.Grow(len(sql) + 16)
 	var prev, prev2 token

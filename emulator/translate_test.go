@@ -13,6 +13,8 @@ func TestTranslate(t *testing.T) {
 		{`select iff(a, 1, 2), parse_json(s) from x`, `SELECT IF(A, 1, 2), JSON(S) FROM X`},
 		{`select $$it's$$, "Mixed"."Case"`, `SELECT $$it's$$, "Mixed"."Case"`},
 		{`select t.variant from t`, `SELECT T.VARIANT FROM T`},
+		{`select settings:audience::string, c.settings:ab_test, v:a.b[0]['k'] from c`, `SELECT json_extract_string(SETTINGS, '$.audience'), json_extract(C.SETTINGS, '$.ab_test'), json_extract(V, '$.a.b[0].k') FROM C`},
+		{`select [1,2,3][1:2], {'a': 1}`, `SELECT [1,2,3][1:2], {'a': 1}`},
 	}
 	for _, c := range cases {
 		if got := translate(c.in, "DEMO"); got != c.want {
