@@ -114,3 +114,43 @@ func TestSemiStructuredPaths(t *testing.T) {
 		t.Fatalf("audience %q, ab_test %q", audience, abTest)
 	}
 }
+
+func TestQueryStatusMonitoring(t *testing.T) {
+	emu := testemulator.Start(t)
+	db := open(t, emu.DSN("DEMO", "SALES"))
+	db.SetMaxOpenConns(1)
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close() }()
+	ids := make(chan string, 1)
+	if _, err := conn.ExecContext(sf.WithQueryIDChan(ctx, ids), "SELECT 5"); err != nil {
+		t.Fatal(err)
+	}
+	qid := <-ids
+	err = conn.Raw(func(dc any) error {
+		st, err := dc.(sf.SnowflakeConnection).GetQueryStatus(ctx, qid)
+		if err != nil {
+			return err
+		}
+		if st.SQLText != "SELECT 5" || st.EndTime < st.StartTime || st.StartTime == 0 {
+			t.Errorf("status: %+v", st)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("GetQueryStatus: %v", err)
+	}
+	// The result of a finished query can be fetched again by id.
+	rows, err := conn.QueryContext(sf.WithFetchResultByID(ctx, qid), "")
+	if err != nil {
+		t.Fatalf("fetch by id: %v", err)
+	}
+	defer func() { _ = rows.Close() }()
+	var n int
+	if !rows.Next() || rows.Scan(&n) != nil || n != 5 {
+		t.Fatalf("fetched result %d, %v", n, rows.Err())
+	}
+}

@@ -51,6 +51,9 @@ type Server struct {
 	nextSess  atomic.Int64
 
 	faults faults
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 const maxHistory = 2000
@@ -136,8 +139,13 @@ func (s *Server) reapIdleSessions(every, limit time.Duration) {
 	}
 }
 
-// Close aborts running queries and closes DuckDB.
+// Close aborts running queries, closes every session and DuckDB; it is idempotent.
 func (s *Server) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.close() })
+	return s.closeErr
+}
+
+func (s *Server) close() error {
 	s.cancel()
 	s.mu.Lock()
 	sess := make([]*session, 0, len(s.sessions))

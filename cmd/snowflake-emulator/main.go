@@ -76,6 +76,8 @@ func run() error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	// Abort running queries first so held requests (long polls) answer at once.
+	_ = srv.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
