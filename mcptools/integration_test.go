@@ -38,7 +38,7 @@ func emulatorConfig(emu *testemulator.Emulator) config.Config {
 	return cfg
 }
 
-func startStack(t *testing.T, emu *testemulator.Emulator, mutate func(*config.Config)) *stack {
+func startStack(t testing.TB, emu *testemulator.Emulator, mutate func(*config.Config)) *stack {
 	t.Helper()
 	cfg := emulatorConfig(emu)
 	if mutate != nil {
@@ -62,7 +62,7 @@ func startStack(t *testing.T, emu *testemulator.Emulator, mutate func(*config.Co
 	return &stack{emu: emu, pool: pool, url: ts.URL}
 }
 
-func connect(t *testing.T, url string, opts *mcp.ClientOptions) *mcp.ClientSession {
+func connect(t testing.TB, url string, opts *mcp.ClientOptions) *mcp.ClientSession {
 	t.Helper()
 	c := mcp.NewClient(&mcp.Implementation{Name: "it", Version: "1"}, opts)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -1,0 +1,121 @@
+package mcptools_test
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	_ "github.com/snowflakedb/gosnowflake" // registers the "snowflake" driver for the direct baseline
+
+	"github.com/snowflake-mcp/snowflake-mcp/config"
+	"github.com/snowflake-mcp/snowflake-mcp/testemulator"
+)
+
+// BenchmarkSelect1 compares `execute_query` of SELECT 1 through MCP over HTTP
+// with the same query through gosnowflake directly, against one emulator in one
+// run, at concurrency 1 and 16. Each mcp sub-benchmark reports ratio_vs_direct:
+// its throughput over the direct one measured just before it (target >= 0.8).
+func BenchmarkSelect1(b *testing.B) {
+	emu := testemulator.Start(b)
+	const maxConc = 16
+
+	direct, err := sql.Open("snowflake", emu.DSN("DEMO", "SALES"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer direct.Close()
+	direct.SetMaxOpenConns(maxConc)
+	direct.SetMaxIdleConns(maxConc)
+	warmDirect(b, direct, maxConc)
+
+	st := startStack(b, emu, func(c *config.Config) {
+		c.Pool.MaxOpen, c.Pool.MaxIdle, c.Pool.Warm = maxConc, maxConc, maxConc
+	})
+	sessions := make([]*mcp.ClientSession, maxConc)
+	for i := range sessions {
+		sessions[i] = connect(b, st.url, nil)
+	}
+
+	directOp := func(int) error {
+		var v int
+		return direct.QueryRowContext(context.Background(), "SELECT 1").Scan(&v)
+	}
+	mcpOp := func(w int) error {
+		res, err := sessions[w].CallTool(context.Background(), &mcp.CallToolParams{
+			Name: "execute_query", Arguments: map[string]any{"query": "SELECT 1"},
+		})
+		if err != nil {
+			return err
+		}
+		if res.IsError {
+			b.Fatalf("execute_query failed: %+v", res.Content)
+		}
+		return nil
+	}
+
+	for _, conc := range []int{1, maxConc} {
+		var directQPS float64
+		b.Run("direct/c"+strconv.Itoa(conc), func(b *testing.B) {
+			directQPS = runConcurrent(b, conc, directOp)
+		})
+		b.Run("mcp/c"+strconv.Itoa(conc), func(b *testing.B) {
+			qps := runConcurrent(b, conc, mcpOp)
+			if directQPS > 0 {
+				b.ReportMetric(qps/directQPS, "ratio_vs_direct")
+			}
+		})
+	}
+}
+
+// runConcurrent spreads b.N operations over conc workers and reports queries/s.
+func runConcurrent(b *testing.B, conc int, op func(worker int) error) float64 {
+	b.ReportAllocs()
+	var next sync.Mutex
+	remaining := b.N
+	take := func() bool {
+		next.Lock()
+		defer next.Unlock()
+		if remaining == 0 {
+			return false
+		}
+		remaining--
+		return true
+	}
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range conc {
+		wg.Go(func() {
+			for take() {
+				if err := op(w); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	el := time.Since(start)
+	b.StopTimer()
+	qps := float64(b.N) / el.Seconds()
+	b.ReportMetric(qps, "queries/s")
+	return qps
+}
+
+func warmDirect(b *testing.B, db *sql.DB, n int) {
+	conns := make([]*sql.Conn, n)
+	for i := range conns {
+		c, err := db.Conn(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		conns[i] = c
+	}
+	for _, c := range conns {
+		_ = c.Close()
+	}
+}
