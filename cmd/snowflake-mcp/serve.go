@@ -83,6 +83,9 @@ func serve(ctx context.Context, lc *config.Loaded, logs *logging.Logs) error {
 	if be.Close != nil {
 		life.OnShutdown(func(context.Context) error { return be.Close() })
 	}
+	if be.Queries != nil {
+		life.SetQueries(be.Queries) // the drain waits for running Snowflake queries
+	}
 	router := httpapi.NewRouter(httpapi.Options{
 		Server:    cfg.Server,
 		Logs:      logs,
