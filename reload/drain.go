@@ -39,6 +39,19 @@ func (l *Lifecycle) Middleware(next http.Handler) http.Handler {
 	})
 }
 
+// onceCloseListener lets the drain close the listener before Shutdown does
+// without Shutdown then reporting "use of closed network connection".
+type onceCloseListener struct {
+	net.Listener
+	once sync.Once
+	err  error
+}
+
+func (l *onceCloseListener) Close() error {
+	l.once.Do(func() { l.err = l.Listener.Close() })
+	return l.err
+}
+
 func (s *server) track(c net.Conn, st http.ConnState) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

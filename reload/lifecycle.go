@@ -170,7 +170,7 @@ func (l *Lifecycle) Listen(network, addr string) (net.Listener, error) {
 // Wrap srv.Handler with Middleware so draining can end streams and close
 // keep-alive connections cleanly.
 func (l *Lifecycle) AddServer(srv *http.Server, ln net.Listener) {
-	s := &server{srv: srv, ln: ln, conns: map[net.Conn]http.ConnState{}}
+	s := &server{srv: srv, ln: &onceCloseListener{Listener: ln}, conns: map[net.Conn]http.ConnState{}}
 	prev := srv.ConnState
 	srv.ConnState = func(c net.Conn, st http.ConnState) {
 		s.track(c, st)
@@ -383,7 +383,7 @@ func (l *Lifecycle) refuseUpgrade(upgrading bool) bool {
 		why = "running under PM2, which would start a second copy when this PID exits; use `pm2 restart` (a stop/start, not zero-downtime) or run under systemd for zero-downtime upgrades"
 	case upgrading:
 		why = "an upgrade is already in progress"
-	case !l.parentGone.Load():
+	case !l.parentGoneWithin(250 * time.Millisecond):
 		why = "the previous generation is still draining; retry once it has exited"
 	default:
 		l.mu.Lock()
@@ -400,6 +400,20 @@ func (l *Lifecycle) refuseUpgrade(upgrading bool) bool {
 	// Type=notify-reload waits for RELOADING=1 then READY=1 after its SIGHUP.
 	l.notify("RELOADING=1", "MONOTONIC_USEC="+monotonicUsec(), "STATUS=upgrade refused: "+why)
 	l.notify("READY=1", fmt.Sprintf("MAINPID=%d", l.pid), "STATUS=serving (upgrade refused)")
+	return true
+}
+
+// parentGoneWithin reports whether the previous generation has exited,
+// allowing a moment for its exit to be noticed: a SIGHUP sent right after the
+// old process went away must not be refused.
+func (l *Lifecycle) parentGoneWithin(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for !l.parentGone.Load() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	return true
 }
 
