@@ -3,6 +3,7 @@ package mcptools_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -155,6 +156,16 @@ func TestTools(t *testing.T) {
 		c.Query.MetadataCacheTTL = time.Minute
 	})
 	cs := connect(t, st.url, nil)
+
+	t.Run("protocol_version", func(t *testing.T) {
+		// Stateless mode offers sessionless MCP; the go-sdk client takes it.
+		if v := cs.InitializeResult().ProtocolVersion; v != "2026-07-28" {
+			t.Errorf("negotiated protocol %q, want 2026-07-28 in stateless mode", v)
+		}
+		if cs.ID() != "" {
+			t.Errorf("stateless mode handed out session id %q", cs.ID())
+		}
+	})
 
 	t.Run("list_tools", func(t *testing.T) {
 		res, err := cs.ListTools(context.Background(), nil)
@@ -533,6 +544,9 @@ func TestStatefulHTTP(t *testing.T) {
 	if cs.ID() == "" {
 		t.Error("stateful mode gave no session id")
 	}
+	if v := cs.InitializeResult().ProtocolVersion; v != "2025-11-25" {
+		t.Errorf("stateful mode negotiated %q, want 2025-11-25", v)
+	}
 	res, out := call(t, cs, "list_databases", nil)
 	mustOK(t, "list_databases", res, out)
 	// A foreign Host on a loopback listener is refused (DNS rebinding).
@@ -581,4 +595,64 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// TestLargeResultStopsEarly: a 300,000-row result in 1,000-row chunks; the tool
+// returns the capped rows and stops reading, so most chunks are never fetched,
+// and max_result_bytes cuts a wide result.
+func TestLargeResultStopsEarly(t *testing.T) {
+	emu := testemulator.Start(t, testemulator.WithChunkRows(1000))
+	st := startStack(t, emu, func(c *config.Config) {
+		c.Query.MaxRows = 2500
+		c.Query.MaxResultBytes = 64 << 10
+	})
+	cs := connect(t, st.url, nil)
+	res, out := call(t, cs, "execute_query", map[string]any{"query": "SELECT ORDER_ID FROM DEMO.SALES.ORDERS ORDER BY ORDER_ID", "limit": 2000})
+	mustOK(t, "big", res, out)
+	if out.RowCount != 2000 || !out.Truncated || out.TruncatedBy != "limit" {
+		t.Fatalf("rows=%d truncated=%v by %q", out.RowCount, out.Truncated, out.TruncatedBy)
+	}
+	// BIGINT is NUMBER(19,0): values beyond float precision come as strings, so compare text.
+	if first, last := fmt.Sprint(out.Rows[0][0]), fmt.Sprint(out.Rows[1999][0]); first != "1" || last != "2000" {
+		t.Errorf("rows run %v..%v, want 1..2000", first, last)
+	}
+	fetches := adminChunkFetches(t, emu, out.QueryID)
+	t.Logf("chunk fetches for 2,001 rows of a 300-chunk result: %d", fetches)
+	// 300 chunks exist; reading 2,001 rows needs 2 or 3 of them. The driver prefetches a few more.
+	if fetches < 1 || fetches > 20 {
+		t.Errorf("chunk fetches for a 2,000-row read of a 300-chunk result: %d", fetches)
+	}
+
+	res, out = call(t, cs, "execute_query", map[string]any{"query": "SELECT ORDER_ID, STATUS, ORDERED_AT, AMOUNT FROM DEMO.SALES.ORDERS", "limit": 2500})
+	mustOK(t, "wide", res, out)
+	if !out.Truncated || out.TruncatedBy != "max_result_bytes" || out.RowCount == 0 || out.RowCount >= 2500 {
+		t.Fatalf("byte cap: rows=%d truncated=%v by %q", out.RowCount, out.Truncated, out.TruncatedBy)
+	}
+	b, _ := json.Marshal(out.Rows)
+	if len(b) > 64<<10 {
+		t.Errorf("rows take %d bytes, over max_result_bytes", len(b))
+	}
+}
+
+func adminChunkFetches(t *testing.T, emu *testemulator.Emulator, queryID string) int {
+	t.Helper()
+	resp, err := http.Get(emu.AdminURL + "/queries")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var qs []struct {
+		ID           string `json:"id"`
+		ChunkFetches int    `json:"chunk_fetches"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&qs); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range qs {
+		if q.ID == queryID {
+			return q.ChunkFetches
+		}
+	}
+	t.Fatalf("query %s not in the admin view", queryID)
+	return 0
 }

@@ -89,11 +89,12 @@ func scanRows(rows *sql.Rows, lim scanLimits, out *Output) (int64, error) {
 		if err != nil {
 			return read, fmt.Errorf("encode result row %d: %w", read, err)
 		}
-		if lim.maxBytes > 0 && size+int64(len(b)) > lim.maxBytes {
+		// The budget is the rows' JSON array: each row plus its comma (or bracket).
+		if lim.maxBytes > 0 && size+int64(len(b))+1 > lim.maxBytes {
 			out.Truncated, out.TruncatedBy = true, "max_result_bytes"
 			break
 		}
-		size += int64(len(b))
+		size += int64(len(b)) + 1
 		out.Rows = append(out.Rows, row)
 	}
 	out.RowCount = len(out.Rows)
