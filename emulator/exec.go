@@ -362,7 +362,7 @@ func (s *Server) runDuck(ctx context.Context, ss *session, sqlText string, args 
 	cols := make([]column, len(cts))
 	encs := make([]encoder, len(cts))
 	for i, ct := range cts {
-		cols[i], encs[i] = columnFor(ct.Name(), ct.DatabaseTypeName())
+		cols[i], encs[i] = columnFor(columnName(ct.Name()), ct.DatabaseTypeName())
 	}
 	vals := make([]any, len(cts))
 	ptrs := make([]any, len(cts))
@@ -419,6 +419,18 @@ func dmlResult(stmtType int64, cols []column, rows [][]*string) *result {
 }
 
 type encoder func(any) string
+
+// columnName reports unaliased expressions the way Snowflake does: upper-case
+// (DuckDB prints function names lower-case; bare identifiers already are).
+func columnName(n string) string {
+	if n == "count_star()" {
+		return "COUNT(*)"
+	}
+	if strings.Contains(n, "(") {
+		return strings.ToUpper(n)
+	}
+	return n
+}
 
 // columnFor maps a DuckDB result type onto Snowflake's rowtype and value encoding.
 func columnFor(name, dbType string) (column, encoder) {

@@ -185,11 +185,51 @@ func (ss *session) installMacros(ctx context.Context) error {
 	for _, d := range defs {
 		fmt.Fprintf(&b, "CREATE OR REPLACE TEMP MACRO %s() AS %s;\n", d.name, quoteString(d.val))
 	}
+	b.WriteString(compatMacros)
 	if _, err := ss.conn.ExecContext(ctx, b.String()); err != nil {
 		return fmt.Errorf("install session macros: %w", err)
 	}
 	return nil
 }
+
+// compatMacros define Snowflake functions DuckDB lacks (or names differently)
+// for each session; temp macros shadow DuckDB built-ins of the same name.
+const compatMacros = `
+CREATE OR REPLACE TEMP MACRO CURRENT_TIMESTAMP() AS now();
+CREATE OR REPLACE TEMP MACRO LOCALTIMESTAMP() AS now();
+CREATE OR REPLACE TEMP MACRO DATEADD(p, n, x) AS x + (n * ('1 ' || p)::INTERVAL);
+CREATE OR REPLACE TEMP MACRO TIMESTAMPADD(p, n, x) AS x + (n * ('1 ' || p)::INTERVAL);
+CREATE OR REPLACE TEMP MACRO TIMEADD(p, n, x) AS x + (n * ('1 ' || p)::INTERVAL);
+CREATE OR REPLACE TEMP MACRO TIMESTAMPDIFF(p, a, b) AS date_diff(p, a, b);
+CREATE OR REPLACE TEMP MACRO TO_DATE(x) AS CAST(x AS DATE), (x, f) AS CAST(strptime(x, f) AS DATE);
+CREATE OR REPLACE TEMP MACRO DATE(x) AS CAST(x AS DATE);
+CREATE OR REPLACE TEMP MACRO TO_TIMESTAMP(x) AS coalesce(try_cast(x::VARCHAR AS TIMESTAMP), epoch_ms(CAST(try_cast(x::VARCHAR AS DOUBLE) * 1000 AS BIGINT)));
+CREATE OR REPLACE TEMP MACRO TO_TIMESTAMP_NTZ(x) AS coalesce(try_cast(x::VARCHAR AS TIMESTAMP), epoch_ms(CAST(try_cast(x::VARCHAR AS DOUBLE) * 1000 AS BIGINT)));
+CREATE OR REPLACE TEMP MACRO TO_TIMESTAMP_LTZ(x) AS CAST(x AS TIMESTAMPTZ);
+CREATE OR REPLACE TEMP MACRO TO_VARCHAR(x) AS CAST(x AS VARCHAR), (x, f) AS CAST(x AS VARCHAR);
+CREATE OR REPLACE TEMP MACRO TO_CHAR(x) AS CAST(x AS VARCHAR), (x, f) AS CAST(x AS VARCHAR);
+CREATE OR REPLACE TEMP MACRO TO_NUMBER(x) AS CAST(x AS DECIMAL(38,0)), (x, p) AS CAST(x AS DECIMAL(38,0)), (x, p, s) AS round(CAST(x AS DECIMAL(38,9)), s);
+CREATE OR REPLACE TEMP MACRO TO_DECIMAL(x) AS CAST(x AS DECIMAL(38,0)), (x, p) AS CAST(x AS DECIMAL(38,0)), (x, p, s) AS round(CAST(x AS DECIMAL(38,9)), s);
+CREATE OR REPLACE TEMP MACRO TO_NUMERIC(x) AS CAST(x AS DECIMAL(38,0)), (x, p) AS CAST(x AS DECIMAL(38,0)), (x, p, s) AS round(CAST(x AS DECIMAL(38,9)), s);
+CREATE OR REPLACE TEMP MACRO TO_DOUBLE(x) AS CAST(x AS DOUBLE);
+CREATE OR REPLACE TEMP MACRO TO_BOOLEAN(x) AS CAST(x AS BOOLEAN);
+CREATE OR REPLACE TEMP MACRO UUID_STRING() AS gen_random_uuid()::VARCHAR;
+CREATE OR REPLACE TEMP MACRO ZEROIFNULL(x) AS coalesce(x, 0);
+CREATE OR REPLACE TEMP MACRO NULLIFZERO(x) AS nullif(x, 0);
+CREATE OR REPLACE TEMP MACRO NVL2(a, b, c) AS CASE WHEN a IS NOT NULL THEN b ELSE c END;
+CREATE OR REPLACE TEMP MACRO CHARINDEX(a, b) AS instr(b, a);
+CREATE OR REPLACE TEMP MACRO REGEXP_LIKE(s, p) AS regexp_full_match(s, p);
+CREATE OR REPLACE TEMP MACRO RLIKE(s, p) AS regexp_full_match(s, p);
+CREATE OR REPLACE TEMP MACRO SHA2(x) AS sha256(x), (x, n) AS sha256(x);
+CREATE OR REPLACE TEMP MACRO SHA2_HEX(x) AS sha256(x);
+CREATE OR REPLACE TEMP MACRO MD5_HEX(x) AS md5(x);
+CREATE OR REPLACE TEMP MACRO BOOLAND_AGG(x) AS bool_and(x);
+CREATE OR REPLACE TEMP MACRO BOOLOR_AGG(x) AS bool_or(x);
+CREATE OR REPLACE TEMP MACRO DIV0(a, b) AS CASE WHEN b = 0 THEN 0 ELSE a / b END;
+CREATE OR REPLACE TEMP MACRO SQUARE(x) AS x * x;
+CREATE OR REPLACE TEMP MACRO OBJECT_KEYS(x) AS json_keys(x);
+CREATE OR REPLACE TEMP MACRO TYPEOF(x) AS typeof(x);
+`
 
 const (
 	emulatedVersion = "9.0.0"

@@ -160,7 +160,6 @@ var scalarRewrites = map[string]string{
 	"SYSDATE":              "NOW",
 	"LISTAGG":              "STRING_AGG",
 	"SPLIT":                "STRING_SPLIT",
-	"CHARINDEX":            "INSTR",
 	"HEX_ENCODE":           "HEX",
 	"BASE64_ENCODE":        "TO_BASE64",
 	"BASE64_DECODE_STRING": "FROM_BASE64",
@@ -171,7 +170,7 @@ var scalarRewrites = map[string]string{
 // names are mapped where a type is expected (after `::`, AS, or a column name
 // in a definition list), and a few functions are renamed.
 func translate(sql, curDB string) string {
-	toks := rewriteJSONPaths(rewriteInfoSchema(lex(sql), curDB))
+	toks := rewriteSample(rewriteDecode(rewriteTop(quoteDateParts(rewriteJSONPaths(rewriteInfoSchema(lex(sql), curDB))))))
 	var b strings.Builder
 	b.Grow(len(sql) + 16)
 	var prev, prev2 token
@@ -247,4 +246,189 @@ func quoteIdent(s string) string {
 // quoteString quotes a string literal for DuckDB.
 func quoteString(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// datePartFuncs take a bare date part (day, month, ...) as first argument,
+// which DuckDB needs as a string.
+var datePartFuncs = map[string]bool{
+	"DATEADD": true, "DATEDIFF": true, "TIMESTAMPADD": true, "TIMESTAMPDIFF": true, "TIMEADD": true,
+	"TIMEDIFF": true, "DATE_PART": true, "DATE_TRUNC": true, "TIME_SLICE": false,
+}
+
+// quoteDateParts turns DATEADD(day, ...) into DATEADD('day', ...).
+func quoteDateParts(toks []token) []token {
+	for i := 0; i < len(toks); i++ {
+		if toks[i].kind != tokWord || !datePartFuncs[strings.ToUpper(toks[i].text)] {
+			continue
+		}
+		j := nextSigIndex(toks, i)
+		if j < 0 || toks[j].text != "(" {
+			continue
+		}
+		k := nextSigIndex(toks, j)
+		if k < 0 || toks[k].kind != tokWord {
+			continue
+		}
+		if l := nextSigIndex(toks, k); l < 0 || toks[l].text != "," {
+			continue
+		}
+		toks[k] = token{tokString, quoteString(strings.ToLower(toks[k].text))}
+	}
+	return toks
+}
+
+func nextSigIndex(toks []token, i int) int {
+	for j := i + 1; j < len(toks); j++ {
+		if toks[j].kind != tokSpace {
+			return j
+		}
+	}
+	return -1
+}
+
+// rewriteTop turns a top-level SELECT [DISTINCT] TOP n ... into ... LIMIT n.
+func rewriteTop(toks []token) []token {
+	depth := 0
+	for i := 0; i < len(toks); i++ {
+		switch toks[i].text {
+		case "(":
+			depth++
+		case ")":
+			depth--
+		}
+		if depth != 0 || !isKW(toks[i], "SELECT") {
+			continue
+		}
+		j := nextSigIndex(toks, i)
+		if j >= 0 && isKW(toks[j], "DISTINCT") {
+			j = nextSigIndex(toks, j)
+		}
+		if j < 0 || !isKW(toks[j], "TOP") {
+			continue
+		}
+		k := nextSigIndex(toks, j)
+		if k < 0 || toks[k].kind != tokNumber {
+			continue
+		}
+		n := toks[k].text
+		rest := k + 1
+		if rest < len(toks) && toks[rest].kind == tokSpace {
+			rest++
+		}
+		out := append([]token{}, toks[:j]...)
+		out = append(out, toks[rest:]...)
+		return append(out, token{tokPunct, " LIMIT " + n})
+	}
+	return toks
+}
+
+// rewriteSample turns SAMPLE|TABLESAMPLE [BERNOULLI|ROW|SYSTEM|BLOCK] (n [ROWS])
+// into DuckDB's TABLESAMPLE n% / n ROWS.
+func rewriteSample(toks []token) []token {
+	for i := 0; i < len(toks); i++ {
+		if !isKW(toks[i], "SAMPLE") && !isKW(toks[i], "TABLESAMPLE") {
+			continue
+		}
+		if p := prevSigIndex(toks, i); p >= 0 && isKW(toks[p], "USING") {
+			continue
+		}
+		j := nextSigIndex(toks, i)
+		for j >= 0 && (isKW(toks[j], "BERNOULLI") || isKW(toks[j], "ROW") || isKW(toks[j], "SYSTEM") || isKW(toks[j], "BLOCK")) {
+			j = nextSigIndex(toks, j)
+		}
+		if j < 0 || toks[j].text != "(" {
+			continue
+		}
+		k := nextSigIndex(toks, j)
+		if k < 0 || toks[k].kind != tokNumber {
+			continue
+		}
+		l := nextSigIndex(toks, k)
+		rows := false
+		if l >= 0 && isKW(toks[l], "ROWS") {
+			rows = true
+			l = nextSigIndex(toks, l)
+		}
+		if l < 0 || toks[l].text != ")" {
+			continue
+		}
+		repl := "TABLESAMPLE " + toks[k].text + "%"
+		if rows {
+			repl = "TABLESAMPLE " + toks[k].text + " ROWS"
+		}
+		out := append([]token{}, toks[:i]...)
+		out = append(out, token{tokPunct, repl})
+		toks = append(out, toks[l+1:]...)
+	}
+	return toks
+}
+
+func prevSigIndex(toks []token, i int) int {
+	for j := i - 1; j >= 0; j-- {
+		if toks[j].kind != tokSpace {
+			return j
+		}
+	}
+	return -1
+}
+
+// rewriteDecode turns DECODE(e, s1, r1, ..., [default]) into a CASE expression.
+func rewriteDecode(toks []token) []token {
+	for i := 0; i < len(toks); i++ {
+		if !isKW(toks[i], "DECODE") {
+			continue
+		}
+		open := nextSigIndex(toks, i)
+		if open < 0 || toks[open].text != "(" {
+			continue
+		}
+		var args [][]token
+		var cur []token
+		depth, end := 0, -1
+		for j := open + 1; j < len(toks) && end < 0; j++ {
+			t := toks[j]
+			switch {
+			case t.text == "(" || t.text == "[" || t.text == "{":
+				depth++
+			case (t.text == ")" || t.text == "]" || t.text == "}") && depth > 0:
+				depth--
+			case t.text == ")":
+				args = append(args, cur)
+				end = j
+				continue
+			case t.text == "," && depth == 0:
+				args = append(args, cur)
+				cur = nil
+				continue
+			}
+			cur = append(cur, t)
+		}
+		if end < 0 || len(args) < 3 {
+			continue
+		}
+		join := func(ts []token) []token { return ts }
+		var repl []token
+		add := func(s string) { repl = append(repl, token{tokPunct, s}) }
+		add("(CASE")
+		for a := 1; a+1 < len(args); a += 2 {
+			// Snowflake's DECODE matches NULL to NULL
+			add(" WHEN (")
+			repl = append(repl, join(args[0])...)
+			add(") IS NOT DISTINCT FROM (")
+			repl = append(repl, join(args[a])...)
+			add(") THEN (")
+			repl = append(repl, join(args[a+1])...)
+			add(")")
+		}
+		if len(args)%2 == 0 {
+			add(" ELSE (")
+			repl = append(repl, join(args[len(args)-1])...)
+			add(")")
+		}
+		add(" END)")
+		out := append([]token{}, toks[:i]...)
+		out = append(out, repl...)
+		toks = append(out, toks[end+1:]...)
+	}
+	return toks
 }

@@ -15,6 +15,11 @@ func TestTranslate(t *testing.T) {
 		{`select t.variant from t`, `SELECT T.VARIANT FROM T`},
 		{`select settings:audience::string, c.settings:ab_test, v:a.b[0]['k'] from c`, `SELECT json_extract_string(SETTINGS, '$.audience'), json_extract(C.SETTINGS, '$.ab_test'), json_extract(V, '$.a.b[0].k') FROM C`},
 		{`select [1,2,3][1:2], {'a': 1}`, `SELECT [1,2,3][1:2], {'a': 1}`},
+		{`select top 5 a from t`, `SELECT A FROM T LIMIT 5`},
+		{`select * from t sample (10)`, `SELECT * FROM T TABLESAMPLE 10%`},
+		{`select * from t tablesample bernoulli (3 rows)`, `SELECT * FROM T TABLESAMPLE 3 ROWS`},
+		{`select decode(x, 1, 'one', f(2, 3), 'two', 'other')`, `SELECT (CASE WHEN (X) IS NOT DISTINCT FROM ( 1) THEN ( 'one') WHEN (X) IS NOT DISTINCT FROM ( F(2, 3)) THEN ( 'two') ELSE ( 'other') END)`},
+		{`select dateadd(day, 1, d), date_trunc(month, d)`, `SELECT DATEADD('day', 1, D), DATE_TRUNC('month', D)`},
 	}
 	for _, c := range cases {
 		if got := translate(c.in, "DEMO"); got != c.want {
