@@ -178,7 +178,7 @@ func (s *Server) executeOne(ctx context.Context, ss *session, sqlText string, ar
 		}
 	case "ALTER":
 		if kw2 == "SESSION" {
-			return ss.alterSession(toks[2:])
+			return ss.alterSession(ctx, toks[2:])
 		}
 		if kw2 == "WAREHOUSE" || kw2 == "USER" || kw2 == "ACCOUNT" {
 			return statusResult(stmtSCL, "Statement executed successfully."), nil

@@ -154,3 +154,25 @@ func TestQueryStatusMonitoring(t *testing.T) {
 		t.Fatalf("fetched result %d, %v", n, rows.Err())
 	}
 }
+
+func TestSessionTimezone(t *testing.T) {
+	emu := testemulator.Start(t)
+	db := open(t, emu.DSN("DEMO", "SALES"))
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec("ALTER SESSION SET TIMEZONE = 'America/New_York'"); err != nil {
+		t.Fatal(err)
+	}
+	var ltz time.Time
+	if err := db.QueryRow("SELECT '2024-01-15 12:00:00'::TIMESTAMP_LTZ").Scan(&ltz); err != nil {
+		t.Fatal(err)
+	}
+	if !ltz.Equal(time.Date(2024, 1, 15, 17, 0, 0, 0, time.UTC)) || ltz.Location().String() != "America/New_York" {
+		t.Fatalf("LTZ in New York session: %v (%s)", ltz, ltz.Location())
+	}
+	if _, err := db.Exec("ALTER SESSION SET TIMEZONE = 'Not/AZone'"); err == nil {
+		t.Fatal("invalid time zone accepted")
+	}
+	if err := db.QueryRow("SELECT '2024-01-15 12:00:00'::TIMESTAMP_LTZ").Scan(&ltz); err != nil || ltz.Location().String() != "America/New_York" {
+		t.Fatalf("after a rejected time zone: %v %v", ltz, err)
+	}
+}

@@ -93,6 +93,16 @@ func TestShowAndDescribe(t *testing.T) {
 			t.Fatalf("DESCRIBE AMOUNT = %v", r)
 		}
 	}
+	if got := names(rowsAsMaps(t, db, "SHOW COLUMNS IN TABLE DEMO.SALES.REGIONS"), "column_name"); !slices.Equal(got, []string{"REGION_ID", "NAME", "COUNTRY"}) {
+		t.Fatalf("SHOW COLUMNS IN TABLE = %v", got)
+	}
+	all := rowsAsMaps(t, db, "SHOW TABLES IN DATABASE DEMO")
+	if got := names(all, "schema_name"); !slices.Contains(got, "SALES") || !slices.Contains(got, "MARKETING") {
+		t.Fatalf("SHOW TABLES IN DATABASE schemas = %v", got)
+	}
+	if got := names(rowsAsMaps(t, db, `SHOW TERSE VIEWS IN SCHEMA "DEMO"."MARKETING" LIMIT 1`), "name"); !slices.Equal(got, []string{"CAMPAIGN_PERFORMANCE"}) {
+		t.Fatalf("SHOW VIEWS quoted scope = %v", got)
+	}
 	vdesc := rowsAsMaps(t, db, "DESC VIEW DEMO.SALES.DAILY_REVENUE")
 	if got := names(vdesc, "name"); !slices.Equal(got, []string{"ORDER_DATE", "ORDERS", "REVENUE"}) {
 		t.Fatalf("DESC VIEW columns = %v", got)

@@ -283,7 +283,7 @@ func (q *query) buildBody() []byte {
 		}
 	}
 	meta := map[string]any{
-		"parameters": sessionParameters(), "rowtype": res.cols, "total": len(res.rows), "returned": len(res.rows),
+		"parameters": sessionParameters(q.final.timezone), "rowtype": res.cols, "total": len(res.rows), "returned": len(res.rows),
 		"queryId": q.id, "finalDatabaseName": nullable(q.final.database), "finalSchemaName": nullable(q.final.schema),
 		"finalWarehouseName": q.final.warehouse, "finalRoleName": q.final.role, "statementTypeId": res.stmtType,
 		"queryResultFormat": "json", "version": 1, "numberOfBinds": 0, "databaseProvider": nil,

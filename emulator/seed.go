@@ -16,6 +16,9 @@ var demoSQL embed.FS
 // seed runs the embedded demo warehouse, then every *.sql file of each seed
 // directory in name order. Seed files are DuckDB SQL, run as written.
 func seed(ctx context.Context, db *sql.DB, dirs []string) error {
+	if _, err := db.ExecContext(ctx, "SET GLOBAL TimeZone = 'UTC'"); err != nil {
+		return fmt.Errorf("set time zone: %w", err)
+	}
 	names, err := demoSQL.ReadDir("demo")
 	if err != nil {
 		return fmt.Errorf("read embedded demo: %w", err)

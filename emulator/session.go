@@ -65,7 +65,27 @@ func (ss *session) timeoutFor(reqParams map[string]any) int64 {
 }
 
 // alterSession handles ALTER SESSION SET k = v [...] and UNSET k [, ...].
-func (ss *session) alterSession(toks []token) (*result, error) {
+func (ss *session) alterSession(ctx context.Context, toks []token) (*result, error) {
+	ss.mu.Lock()
+	saved := make(map[string]string, len(ss.params))
+	for k, v := range ss.params {
+		saved[k] = v
+	}
+	ss.mu.Unlock()
+	res, err := ss.setParams(toks)
+	if err == nil {
+		err = ss.applyTimezone(ctx)
+	}
+	if err != nil { // leave the session as it was
+		ss.mu.Lock()
+		ss.params = saved
+		ss.mu.Unlock()
+		return nil, err
+	}
+	return res, nil
+}
+
+func (ss *session) setParams(toks []token) (*result, error) {
 	if len(toks) == 0 || (!isKW(toks[0], "SET") && !isKW(toks[0], "UNSET")) {
 		return nil, &sfError{"001003", "42000", "SQL compilation error:\nsyntax error: ALTER SESSION needs SET or UNSET"}
 	}
@@ -134,12 +154,12 @@ func (ss *session) tokenExpired(tok string, ttl time.Duration) bool {
 	return tok == ss.token && time.Since(ss.tokenIssued) > ttl
 }
 
-type sessionState struct{ database, schema, warehouse, role string }
+type sessionState struct{ database, schema, warehouse, role, timezone string }
 
 func (ss *session) state() sessionState {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	return sessionState{ss.database, ss.schema, ss.warehouse, ss.role}
+	return sessionState{ss.database, ss.schema, ss.warehouse, ss.role, ss.params["TIMEZONE"]}
 }
 
 // close discards the DuckDB connection instead of returning it to the pool.
@@ -295,7 +315,11 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	ss.useNamespace(ctx, dbName, schemaName)
 	ss.refreshNamespace(ctx)
-	if err := ss.installMacros(ctx); err != nil {
+	err = ss.installMacros(ctx)
+	if err == nil {
+		err = ss.applyTimezone(ctx)
+	}
+	if err != nil {
 		ss.close()
 		writeFail(w, "390100", "emulator: "+err.Error(), nil)
 		return
@@ -311,7 +335,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		"masterToken": ss.master, "masterValidityInSeconds": 14400,
 		"displayUserName": strings.ToUpper(u.User), "serverVersion": emulatedVersion,
 		"firstLogin": false, "healthCheckInterval": 45, "sessionId": ss.id,
-		"parameters": sessionParameters(),
+		"parameters": sessionParameters(ss.timezone()),
 		"sessionInfo": map[string]any{
 			"databaseName": nullable(st.database), "schemaName": nullable(st.schema),
 			"warehouseName": st.warehouse, "roleName": st.role,
@@ -334,15 +358,36 @@ func authName(a string) string {
 }
 
 // sessionParameters are the parameters returned on login and with each query.
-func sessionParameters() []map[string]any {
+func sessionParameters(tz string) []map[string]any {
+	if tz == "" {
+		tz = "UTC"
+	}
 	return []map[string]any{
 		{"name": "CLIENT_PREFETCH_THREADS", "value": 4},
 		{"name": "CLIENT_STAGE_ARRAY_BINDING_THRESHOLD", "value": 65280},
-		{"name": "TIMEZONE", "value": "UTC"},
+		{"name": "TIMEZONE", "value": tz},
 		{"name": "CLIENT_SESSION_KEEP_ALIVE", "value": false},
 		{"name": "CLIENT_RESULT_CHUNK_SIZE", "value": 160},
 		{"name": "QUERY_RESULT_FORMAT", "value": "JSON"},
 	}
+}
+
+func (ss *session) timezone() string {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.params["TIMEZONE"]
+}
+
+// applyTimezone makes DuckDB render TIMESTAMPTZ values in the session's zone.
+func (ss *session) applyTimezone(ctx context.Context) error {
+	tz := ss.timezone()
+	if tz == "" {
+		tz = "UTC"
+	}
+	if _, err := ss.conn.ExecContext(ctx, "SET SESSION TimeZone = "+quoteString(tz)); err != nil {
+		return &sfError{"002003", "22023", "Invalid value [" + tz + "] for parameter 'TIMEZONE'"}
+	}
+	return nil
 }
 
 // useNamespace switches the session's DuckDB connection to db[.schema]; an

@@ -334,7 +334,7 @@ func (s *Server) show(ctx context.Context, ss *session, toks []token) (*result, 
 			[][]*string{{createdOn(), sp(cur.role), sp("Y"), sp("Y"), sp(""), sp("emulated role")}})
 	case "PARAMETERS":
 		var rows [][]*string
-		for _, p := range sessionParameters() {
+		for _, p := range sessionParameters(ss.timezone()) {
 			v := fmt.Sprint(p["value"])
 			rows = append(rows, []*string{sp(p["name"].(string)), sp(v), sp(v), sp(""), sp(""), sp("STRING")})
 		}
