@@ -1,8 +1,12 @@
 package mcptools_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
+	"io"
+	"net/http"
 	"strconv"
 	"sync"
 	"testing"
@@ -18,7 +22,8 @@ import (
 // BenchmarkSelect1 compares `execute_query` of SELECT 1 through MCP over HTTP
 // with the same query through gosnowflake directly, against one emulator in one
 // run, at concurrency 1 and 16. Each mcp sub-benchmark reports ratio_vs_direct:
-// its throughput over the direct one measured just before it (target >= 0.8).
+// its throughput over the direct one measured just before it (target >= 0.8);
+// mcp uses the go-sdk client, mcp-raw-http replays its request with net/http.
 func BenchmarkSelect1(b *testing.B) {
 	emu := testemulator.Start(b)
 	const maxConc = 16
@@ -57,6 +62,31 @@ func BenchmarkSelect1(b *testing.B) {
 		return nil
 	}
 
+	// A lean HTTP client replays the exact tools/call request the SDK client sent
+	// (headers and body), so the figure is the server's cost, not the Go client's.
+	call := captureToolCall(b, st.url)
+	httpc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: maxConc}}
+	rawOp := func(int) error {
+		req, err := http.NewRequest(http.MethodPost, st.url, bytes.NewReader(call.body))
+		if err != nil {
+			return err
+		}
+		req.Header = call.header.Clone()
+		resp, err := httpc.Do(req)
+		if err != nil {
+			return err
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(`"row_count":1`)) || bytes.Contains(body, []byte(`"isError":true`)) {
+			return fmt.Errorf("raw tools/call: %d %s", resp.StatusCode, body)
+		}
+		return nil
+	}
+
 	for _, conc := range []int{1, maxConc} {
 		var directQPS float64
 		b.Run("direct/c"+strconv.Itoa(conc), func(b *testing.B) {
@@ -68,8 +98,59 @@ func BenchmarkSelect1(b *testing.B) {
 				b.ReportMetric(qps/directQPS, "ratio_vs_direct")
 			}
 		})
+		b.Run("mcp-raw-http/c"+strconv.Itoa(conc), func(b *testing.B) {
+			qps := runConcurrent(b, conc, rawOp)
+			if directQPS > 0 {
+				b.ReportMetric(qps/directQPS, "ratio_vs_direct")
+			}
+		})
 	}
 }
+
+type capturedCall struct {
+	header http.Header
+	body   []byte
+}
+
+// captureToolCall records the HTTP request of one SDK execute_query call.
+func captureToolCall(b *testing.B, url string) capturedCall {
+	var mu sync.Mutex
+	var got capturedCall
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.Method == http.MethodPost && r.Body != nil {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				return nil, err
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if bytes.Contains(body, []byte(`"tools/call"`)) {
+				mu.Lock()
+				got = capturedCall{header: r.Header.Clone(), body: body}
+				mu.Unlock()
+			}
+		}
+		return http.DefaultTransport.RoundTrip(r)
+	})
+	c := mcp.NewClient(&mcp.Implementation{Name: "capture", Version: "1"}, nil)
+	cs, err := c.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: url, HTTPClient: &http.Client{Transport: rt}}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cs.Close()
+	if _, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "execute_query", Arguments: map[string]any{"query": "SELECT 1"}}); err != nil {
+		b.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got.body == nil {
+		b.Fatal("no tools/call request captured")
+	}
+	return got
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // runConcurrent spreads b.N operations over conc workers and reports queries/s.
 func runConcurrent(b *testing.B, conc int, op func(worker int) error) float64 {

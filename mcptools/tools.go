@@ -5,11 +5,13 @@ package mcptools
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
 	"time"
 
+	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"golang.org/x/sync/singleflight"
 
@@ -72,6 +74,21 @@ func New(pool *snowpool.Pool, opts Options) *Tools {
 	return t
 }
 
+// inputSchema is T's inferred JSON schema, pre-encoded. The SDK re-encodes a
+// *jsonschema.Schema on every 2026-07-28 tools/call (to look for x-mcp-header
+// annotations); a json.RawMessage makes that a cheap copy.
+func inputSchema[T any]() json.RawMessage {
+	s, err := jsonschema.For[T](nil)
+	if err != nil {
+		panic(fmt.Sprintf("input schema for %T: %v", *new(T), err)) // a programming error in the argument structs
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(fmt.Sprintf("encode input schema for %T: %v", *new(T), err))
+	}
+	return b
+}
+
 func readOnly(title string) *mcp.ToolAnnotations {
 	f := false
 	return &mcp.ToolAnnotations{Title: title, ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: &f}
@@ -122,6 +139,7 @@ var (
 func (t *Tools) register(srv *mcp.Server) {
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:        "list_databases",
+		InputSchema: inputSchema[struct{}](),
 		Description: "List the Snowflake databases this connection can see.",
 		Annotations: readOnly("List databases"),
 	}, func(ctx context.Context, req *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, *Output, error) {
@@ -130,6 +148,7 @@ func (t *Tools) register(srv *mcp.Server) {
 
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:        "list_schemas",
+		InputSchema: inputSchema[listSchemasIn](),
 		Description: "List the schemas of a Snowflake database.",
 		Annotations: readOnly("List schemas"),
 	}, func(ctx context.Context, req *mcp.CallToolRequest, in listSchemasIn) (*mcp.CallToolResult, *Output, error) {
@@ -160,17 +179,20 @@ func (t *Tools) register(srv *mcp.Server) {
 	}
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:        "list_tables",
+		InputSchema: inputSchema[listObjectsIn](),
 		Description: "List the tables of a Snowflake database, or of one schema in it.",
 		Annotations: readOnly("List tables"),
 	}, listObjects("list_tables", "TABLES"))
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:        "list_views",
+		InputSchema: inputSchema[listObjectsIn](),
 		Description: "List the views of a Snowflake database, or of one schema in it.",
 		Annotations: readOnly("List views"),
 	}, listObjects("list_views", "VIEWS"))
 
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:        "describe_table",
+		InputSchema: inputSchema[describeTableIn](),
 		Description: "Describe a table's columns: name, type, nullability, default, keys and comment.",
 		Annotations: readOnly("Describe table"),
 	}, func(ctx context.Context, req *mcp.CallToolRequest, in describeTableIn) (*mcp.CallToolResult, *Output, error) {
@@ -183,6 +205,7 @@ func (t *Tools) register(srv *mcp.Server) {
 
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:        "describe_view",
+		InputSchema: inputSchema[describeViewIn](),
 		Description: "Describe a view's columns: name, type, nullability and comment.",
 		Annotations: readOnly("Describe view"),
 	}, func(ctx context.Context, req *mcp.CallToolRequest, in describeViewIn) (*mcp.CallToolResult, *Output, error) {
@@ -195,6 +218,7 @@ func (t *Tools) register(srv *mcp.Server) {
 
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:        "query_view",
+		InputSchema: inputSchema[queryViewIn](),
 		Description: "Read rows from a view (SELECT * with a row limit, default 10).",
 		Annotations: readOnly("Query view"),
 	}, func(ctx context.Context, req *mcp.CallToolRequest, in queryViewIn) (*mcp.CallToolResult, *Output, error) {
@@ -218,6 +242,7 @@ func (t *Tools) register(srv *mcp.Server) {
 	}
 	mcp.AddTool(srv, &mcp.Tool{
 		Name:        "execute_query",
+		InputSchema: inputSchema[executeQueryIn](),
 		Description: executeDesc,
 		Annotations: t.executeAnnotations(),
 	}, func(ctx context.Context, req *mcp.CallToolRequest, in executeQueryIn) (*mcp.CallToolResult, *Output, error) {
