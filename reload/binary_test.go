@@ -26,8 +26,8 @@ import (
 
 // The MCP tools the load calls.
 const (
-	queryTool = "run_query"
-	queryArg  = "sql"
+	queryTool = "execute_query"
+	queryArg  = "query"
 )
 
 // binServer is one snowflake-mcp under test and its generations.

@@ -25,9 +25,7 @@ func (l *Lifecycle) Middleware(next http.Handler) http.Handler {
 	pid := strconv.Itoa(l.pid)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(PIDHeader, pid)
-		if l.draining.Load() {
-			w.Header().Set("Connection", "close")
-		}
+		w = &closeWriter{ResponseWriter: w, l: l}
 		if r.Method == http.MethodGet && strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
 			ctx, cancel := context.WithCancel(r.Context())
 			defer cancel()
@@ -38,6 +36,47 @@ func (l *Lifecycle) Middleware(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// closeWriter adds "Connection: close" when the headers go out during a
+// drain. Setting it before the handler runs is not enough: the MCP SDK sets
+// "Connection: keep-alive" on its event streams.
+type closeWriter struct {
+	http.ResponseWriter
+	l    *Lifecycle
+	sent bool
+}
+
+func (w *closeWriter) mark() {
+	if !w.sent {
+		w.sent = true
+		if w.l.draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+	}
+}
+
+func (w *closeWriter) WriteHeader(code int) {
+	if code >= 200 {
+		w.mark()
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *closeWriter) Write(b []byte) (int, error) {
+	w.mark()
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush keeps streaming responses streaming through the wrapper.
+func (w *closeWriter) Flush() {
+	w.mark()
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *closeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // onceCloseListener lets the drain close the listener before Shutdown does
 // without Shutdown then reporting "use of closed network connection".
@@ -52,6 +91,12 @@ func (l *onceCloseListener) Close() error {
 	return l.err
 }
 
+// connState is what the drain needs to know about one connection.
+type connState struct {
+	state http.ConnState
+	since time.Time
+}
+
 func (s *server) track(c net.Conn, st http.ConnState) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -59,20 +104,32 @@ func (s *server) track(c net.Conn, st http.ConnState) {
 	case http.StateClosed, http.StateHijacked:
 		delete(s.conns, c)
 	default:
-		s.conns[c] = st
+		s.conns[c] = connState{st, time.Now()}
 	}
 }
 
-func (s *server) idle() int {
+// sweep closes connections that have waited for a request for at least
+// idleFor and returns how many connections remain open.
+func (s *server) sweep(idleFor time.Duration) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := 0
-	for _, st := range s.conns {
-		if st == http.StateIdle {
-			n++
+	now := time.Now()
+	for c, cs := range s.conns {
+		if (cs.state == http.StateIdle || cs.state == http.StateNew) && now.Sub(cs.since) >= idleFor {
+			_ = c.Close()
+			delete(s.conns, c)
 		}
 	}
-	return n
+	return len(s.conns)
+}
+
+// quiesce waits until every connection of s is gone or the deadline passes:
+// busy ones close after their next answer ("Connection: close"), long-idle
+// ones are closed by sweep.
+func (s *server) quiesce(idleFor time.Duration, deadline time.Time) {
+	for s.sweep(idleFor) > 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // drain stops this generation: readiness 503, SSE streams ended, listeners
@@ -102,21 +159,6 @@ func (l *Lifecycle) drain(servers []*server) error {
 			l.log.Warn("closing listener", "addr", s.ln.Addr(), "err", err)
 		}
 	}
-	// Idle keep-alive connections would race a server-side close with the
-	// client's next request; give busy clients a moment to send it and get
-	// "Connection: close" back.
-	idleUntil := time.Now().Add(l.opts.IdleGrace)
-	for time.Now().Before(idleUntil) {
-		n := 0
-		for _, s := range servers {
-			n += s.idle()
-		}
-		if n == 0 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-
 	var wg sync.WaitGroup
 	l.mu.Lock()
 	q := l.opts.Queries
@@ -141,6 +183,7 @@ func (l *Lifecycle) drain(servers []*server) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			s.quiesce(l.opts.IdleGrace, httpDeadline)
 			ctx, cancel := context.WithDeadline(context.Background(), httpDeadline)
 			defer cancel()
 			if err := s.srv.Shutdown(ctx); err != nil {

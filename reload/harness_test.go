@@ -99,6 +99,13 @@ func startProcs(t testing.TB, bin string, args []string, env []string) (*procs, 
 		if t.Failed() {
 			b, _ := os.ReadFile(stderrPath)
 			t.Logf("server output:\n%s", tail(string(b), 12000))
+			// RELOAD_TEST_KEEP_LOGS=DIR keeps the whole output for a post-mortem.
+			if keep := os.Getenv("RELOAD_TEST_KEEP_LOGS"); keep != "" {
+				name := filepath.Join(keep, strings.ReplaceAll(t.Name(), "/", "_")+".log")
+				if err := os.WriteFile(name, b, 0o644); err == nil {
+					t.Logf("full server output in %s", name)
+				}
+			}
 		}
 	})
 	return p, pid

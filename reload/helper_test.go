@@ -81,6 +81,8 @@ func helperRun(path string, logger *slog.Logger) error {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/work", func(w http.ResponseWriter, r *http.Request) {
+		// Like the MCP SDK's event streams: the drain must still close the connection.
+		w.Header().Set("Connection", "keep-alive")
 		ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
 		if err := queries.run(r.Context(), time.Duration(ms)*time.Millisecond); err != nil {
 			http.Error(w, "query cancelled: "+err.Error(), http.StatusServiceUnavailable)

@@ -51,9 +51,11 @@ type Options struct {
 	// HardGrace is added to DrainTimeout for the timer that force-exits a
 	// drain that hangs anyway; default 5s.
 	HardGrace time.Duration
-	// IdleGrace is how long a drain keeps idle keep-alive connections open so
-	// busy clients get one more answer carrying "Connection: close" instead of
-	// racing a server-side close; default 500ms (at most DrainTimeout/2).
+	// IdleGrace is how long a connection must have been idle before a drain
+	// closes it. Busy keep-alive connections are never closed under a client:
+	// their next answer carries "Connection: close". Closing one a client is
+	// just reusing would fail that request, so only long-idle ones are closed.
+	// Default 500ms (at most DrainTimeout/2).
 	IdleGrace time.Duration
 	Logger    *slog.Logger
 	// Readiness, Queries and Logs are optional.
@@ -93,7 +95,7 @@ type server struct {
 	srv     *http.Server
 	ln      net.Listener
 	mu      sync.Mutex
-	conns   map[net.Conn]http.ConnState
+	conns   map[net.Conn]connState
 	closing atomic.Bool
 }
 
@@ -170,7 +172,7 @@ func (l *Lifecycle) Listen(network, addr string) (net.Listener, error) {
 // Wrap srv.Handler with Middleware so draining can end streams and close
 // keep-alive connections cleanly.
 func (l *Lifecycle) AddServer(srv *http.Server, ln net.Listener) {
-	s := &server{srv: srv, ln: &onceCloseListener{Listener: ln}, conns: map[net.Conn]http.ConnState{}}
+	s := &server{srv: srv, ln: &onceCloseListener{Listener: ln}, conns: map[net.Conn]connState{}}
 	prev := srv.ConnState
 	srv.ConnState = func(c net.Conn, st http.ConnState) {
 		s.track(c, st)
