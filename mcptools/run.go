@@ -218,6 +218,7 @@ func describeError(err error, queryID string) *ToolError {
 // metaCache keeps metadata results for the TTL; a zero TTL disables it.
 type metaCache struct {
 	ttl time.Duration
+	now func() time.Time // time.Now; tests move it
 	mu  sync.Mutex
 	m   map[string]cacheEntry
 }
@@ -230,7 +231,7 @@ type cacheEntry struct {
 const maxCacheEntries = 4096
 
 func newMetaCache(ttl time.Duration) *metaCache {
-	return &metaCache{ttl: ttl, m: map[string]cacheEntry{}}
+	return &metaCache{ttl: ttl, now: time.Now, m: map[string]cacheEntry{}}
 }
 
 func (c *metaCache) get(key string) (*Output, bool) {
@@ -240,7 +241,7 @@ func (c *metaCache) get(key string) (*Output, bool) {
 	c.mu.Lock()
 	e, ok := c.m[key]
 	c.mu.Unlock()
-	if !ok || time.Now().After(e.expires) {
+	if !ok || c.now().After(e.expires) {
 		return nil, false
 	}
 	cp := *e.out
@@ -252,7 +253,7 @@ func (c *metaCache) put(key string, out *Output) {
 	if c.ttl <= 0 {
 		return
 	}
-	now := time.Now()
+	now := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.m) >= maxCacheEntries {

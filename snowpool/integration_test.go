@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -134,6 +136,48 @@ func TestPoolWithEmulator(t *testing.T) {
 		}
 	})
 
+	t.Run("query_log", func(t *testing.T) {
+		var buf syncBuf
+		logs, err := logging.NewWriter(&buf, config.Log{Level: "info", Format: "json"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := sfConfig(emu)
+		p, err := snowpool.Open(&cfg, logs, snowpool.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		var v string
+		info, err := p.Query(ctx, snowpool.Statement{Tool: "list_tables", RequestID: "req-log", SQL: "SELECT 'secret-literal'"}, scanOne(&v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, qerr := p.Query(ctx, snowpool.Statement{Tool: "execute_query", RequestID: "req-bad", SQL: "SELECT * FROM NO_SUCH_TABLE"}, scanOne(&v))
+		if qerr == nil {
+			t.Fatal("query of a missing table succeeded")
+		}
+		var lines []map[string]any
+		for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+			var m map[string]any
+			if json.Unmarshal([]byte(l), &m) == nil && m["log"] == "query" {
+				lines = append(lines, m)
+			}
+		}
+		if len(lines) != 2 {
+			t.Fatalf("query log lines: %v", buf.String())
+		}
+		if lines[0]["query_id"] != info.QueryID || lines[0]["tool"] != "list_tables" || lines[0]["request_id"] != "req-log" || lines[0]["outcome"] != "ok" || lines[0]["rows"] != float64(1) {
+			t.Errorf("ok line: %v", lines[0])
+		}
+		if lines[1]["outcome"] != "error" || !strings.Contains(fmt.Sprint(lines[1]["error"]), "002003") || lines[1]["query_id"] == "" {
+			t.Errorf("error line: %v", lines[1])
+		}
+		if strings.Contains(buf.String(), "secret-literal") {
+			t.Error("statement text logged although query.log_sql is off")
+		}
+	})
+
 	t.Run("setup_is_reset", func(t *testing.T) {
 		cfg := sfConfig(emu)
 		cfg.Pool.MaxOpen, cfg.Pool.MaxIdle, cfg.Pool.Warm = 1, 1, 1
@@ -243,4 +287,22 @@ func TestPoolWithEmulator(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	})
+}
+
+// syncBuf is a bytes.Buffer safe for the logger and the test to share.
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
