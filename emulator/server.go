@@ -134,6 +134,7 @@ func (s *Server) reapIdleSessions(every, limit time.Duration) {
 		s.mu.Unlock()
 		for _, ss := range idle {
 			s.log.Info("idle session closed", "session", ss.id)
+			s.abortSessionQueries(ss)
 			ss.close()
 		}
 	}
@@ -290,6 +291,7 @@ func (s *Server) handleSessionDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	if ss != nil {
+		s.abortSessionQueries(ss)
 		ss.close()
 		s.log.Info("session closed", "session", ss.id)
 	}
@@ -360,6 +362,24 @@ func (s *Server) handleMonitoring(w http.ResponseWriter, r *http.Request, _ *ses
 		ret["endTime"] = info.End.UnixMilli()
 	}
 	writeOK(w, map[string]any{"queries": []any{ret}})
+}
+
+// abortSessionQueries stops a closing session's running queries, so closing
+// does not wait for them (Snowflake aborts them too).
+func (s *Server) abortSessionQueries(ss *session) {
+	s.mu.Lock()
+	var running []*query
+	for _, q := range s.history {
+		if q.sess == ss {
+			running = append(running, q)
+		}
+	}
+	s.mu.Unlock()
+	for _, q := range running {
+		if q.info().State == "running" {
+			q.abort()
+		}
+	}
 }
 
 func (s *Server) lookup(qid string) *query {
