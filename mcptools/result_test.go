@@ -1,6 +1,7 @@
 package mcptools
 
 import (
+	"log/slog"
 	"math"
 	"strings"
 	"testing"
@@ -77,5 +78,15 @@ func TestMetaCache(t *testing.T) {
 	exp.now = func() time.Time { return time.Now().Add(2 * time.Minute) }
 	if _, ok := exp.get("k"); ok {
 		t.Error("expired entry served")
+	}
+}
+
+func TestSDKLoggerDropsInfo(t *testing.T) {
+	var b strings.Builder
+	l := sdkLogger(slog.New(slog.NewTextHandler(&b, nil))).With("k", "v")
+	l.Info("server session connected")
+	l.Warn("something odd")
+	if out := b.String(); strings.Contains(out, "connected") || !strings.Contains(out, "something odd") || !strings.Contains(out, "k=v") {
+		t.Errorf("sdk logger output: %q", out)
 	}
 }

@@ -67,7 +67,7 @@ func New(pool *snowpool.Pool, opts Options) *Tools {
 			Instructions: "Read-only access to Snowflake. Explore with list_databases, list_schemas, list_tables, " +
 				"list_views, describe_table and describe_view; read data with query_view or execute_query. " +
 				"Results are capped; `truncated` says when more rows exist.",
-			Logger: opts.Logger,
+			Logger: sdkLogger(opts.Logger),
 		})
 	t.register(srv)
 	t.srv = srv

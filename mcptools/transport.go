@@ -22,12 +22,9 @@ const SessionTimeout = 30 * time.Minute
 // want server notifications. The SDK's localhost protection stays on (a request
 // to a loopback address with a foreign Host gets 403); the router adds the Origin check.
 func NewHTTPHandler(srv *mcp.Server, sc config.Server, logger *slog.Logger) http.Handler {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
 	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &mcp.StreamableHTTPOptions{
 		Stateless:                    sc.Stateless,
-		Logger:                       logger,
+		Logger:                       sdkLogger(logger),
 		SessionTimeout:               SessionTimeout,
 		MaxRequestBodyBytes:          int64(sc.MaxBodyBytes),
 		PropagateRequestCancellation: true,
@@ -52,3 +49,30 @@ func RunStdio(ctx context.Context, srv *mcp.Server, in io.Reader, out io.Writer)
 type nopWriteCloser struct{ io.Writer }
 
 func (nopWriteCloser) Close() error { return nil }
+
+// sdkLogger passes the SDK's warnings and errors to l. The SDK logs each session's
+// connect and disconnect at info, which in stateless mode is every request: the
+// access log already has those.
+func sdkLogger(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(minLevel{l.Handler(), slog.LevelWarn})
+}
+
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, lv slog.Level) bool {
+	return lv >= h.min && h.Handler.Enabled(ctx, lv)
+}
+
+func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(as), h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.min}
+}
