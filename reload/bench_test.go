@@ -14,7 +14,9 @@ import (
 // steady state, and failed requests.
 func BenchmarkHandoff(b *testing.B) {
 	emu := testemulator.Start(b)
-	s := startServer(b, emu, serverOpts{drain: 2 * time.Second})
+	// Each generation logs in as many sessions as the pool may open, so it
+	// takes over at full capacity instead of logging in under load.
+	s := startServer(b, emu, serverOpts{drain: 2 * time.Second, warm: 2})
 	l := queryLoad(s, 32)
 	defer l.stop()
 	waitFor(b, 20*time.Second, "warm-up", func() bool { return l.served() > 500 })
@@ -24,7 +26,7 @@ func BenchmarkHandoff(b *testing.B) {
 
 	upgrades := max(20, b.N)
 	var handoffs []time.Duration
-	type window struct{ from, to time.Time }
+	type window struct{ from, ready, to time.Time }
 	var windows []window
 	b.ResetTimer()
 	for range upgrades {
@@ -35,13 +37,13 @@ func BenchmarkHandoff(b *testing.B) {
 		if code != 0 {
 			b.Fatalf("old generation exited %d", code)
 		}
-		windows = append(windows, window{from, time.Now()})
+		windows = append(windows, window{from, from.Add(took), time.Now()})
 		handoffs = append(handoffs, took)
 	}
 	b.StopTimer()
 	l.stop()
 
-	var steady, during []time.Duration
+	var steady, during, starting, draining []time.Duration
 	l.mu.Lock()
 	for _, smp := range l.lat {
 		if !smp.at.Before(steadyFrom) && smp.at.Before(steadyTo) {
@@ -50,6 +52,11 @@ func BenchmarkHandoff(b *testing.B) {
 		for _, w := range windows {
 			if !smp.at.Before(w.from) && smp.at.Before(w.to) {
 				during = append(during, smp.dur)
+				if smp.at.Before(w.ready) {
+					starting = append(starting, smp.dur)
+				} else {
+					draining = append(draining, smp.dur)
+				}
 				break
 			}
 		}
@@ -63,6 +70,9 @@ func BenchmarkHandoff(b *testing.B) {
 	b.ReportMetric(ms(percentile(handoffs, 99)), "handoff-p99-ms")
 	b.ReportMetric(ms(steadyP99), "steady-p99-ms")
 	b.ReportMetric(ms(duringP99), "upgrade-p99-ms")
+	// The upgrade window split: while the new generation starts, and while the old one drains.
+	b.ReportMetric(ms(percentile(starting, 99)), "starting-p99-ms")
+	b.ReportMetric(ms(percentile(draining, 99)), "draining-p99-ms")
 	if steadyP99 > 0 {
 		b.ReportMetric(float64(duringP99)/float64(steadyP99), "p99-ratio")
 	}

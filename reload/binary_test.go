@@ -50,6 +50,7 @@ type serverOpts struct {
 	drain   time.Duration
 	upgrade time.Duration
 	logFile bool // log.output: file in logDir instead of stderr
+	warm    int  // pool.warm (and pool.max_idle); 0 keeps the default
 	env     []string
 }
 
@@ -59,6 +60,9 @@ func (o serverOpts) yaml(emu *testemulator.Emulator, pidFile, logDir string) str
 		emu.Account, emu.User, emu.Password, emu.Host, emu.Port)
 	fmt.Fprintf(&b, "server:\n  listen: 127.0.0.1:0\n  stateless: true\n  drain_timeout: %s\n", o.drain)
 	fmt.Fprintf(&b, "reload:\n  pid_file: %s\n  upgrade_timeout: %s\n", pidFile, o.upgrade)
+	if o.warm > 0 {
+		fmt.Fprintf(&b, "pool:\n  warm: %d\n  max_idle: %d\n", o.warm, o.warm)
+	}
 	if o.logFile {
 		fmt.Fprintf(&b, "log:\n  output: file\n  dir: %s\n  format: json\n", logDir)
 	} else {

@@ -108,14 +108,21 @@ func (s *server) track(c net.Conn, st http.ConnState) {
 	}
 }
 
-// sweep closes connections that have waited for a request for at least
-// idleFor and returns how many connections remain open.
-func (s *server) sweep(idleFor time.Duration) int {
+// sweep closes connections that have waited for a request for idleFor since
+// the drain began, and returns how many connections remain open. Counting
+// from the drain's start matters: a client may hold a connection it dialed
+// long ago and never used, and Go's client never retries a request that fails
+// on a connection's first use.
+func (s *server) sweep(idleFor time.Duration, drainStart time.Time) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
 	for c, cs := range s.conns {
-		if (cs.state == http.StateIdle || cs.state == http.StateNew) && now.Sub(cs.since) >= idleFor {
+		since := cs.since
+		if since.Before(drainStart) {
+			since = drainStart
+		}
+		if (cs.state == http.StateIdle || cs.state == http.StateNew) && now.Sub(since) >= idleFor {
 			_ = c.Close()
 			delete(s.conns, c)
 		}
@@ -124,10 +131,10 @@ func (s *server) sweep(idleFor time.Duration) int {
 }
 
 // quiesce waits until every connection of s is gone or the deadline passes:
-// busy ones close after their next answer ("Connection: close"), long-idle
-// ones are closed by sweep.
-func (s *server) quiesce(idleFor time.Duration, deadline time.Time) {
-	for s.sweep(idleFor) > 0 && time.Now().Before(deadline) {
+// busy ones close after their next answer ("Connection: close"), idle ones
+// are closed by sweep.
+func (s *server) quiesce(idleFor time.Duration, drainStart, deadline time.Time) {
+	for s.sweep(idleFor, drainStart) > 0 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
@@ -183,7 +190,7 @@ func (l *Lifecycle) drain(servers []*server) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.quiesce(l.opts.IdleGrace, httpDeadline)
+			s.quiesce(l.opts.IdleGrace, start, httpDeadline)
 			ctx, cancel := context.WithDeadline(context.Background(), httpDeadline)
 			defer cancel()
 			if err := s.srv.Shutdown(ctx); err != nil {

@@ -51,11 +51,11 @@ type Options struct {
 	// HardGrace is added to DrainTimeout for the timer that force-exits a
 	// drain that hangs anyway; default 5s.
 	HardGrace time.Duration
-	// IdleGrace is how long a connection must have been idle before a drain
-	// closes it. Busy keep-alive connections are never closed under a client:
-	// their next answer carries "Connection: close". Closing one a client is
-	// just reusing would fail that request, so only long-idle ones are closed.
-	// Default 500ms (at most DrainTimeout/2).
+	// IdleGrace is how long a drain leaves idle connections open before it
+	// closes them. Busy keep-alive connections are never closed under a
+	// client: their next answer carries "Connection: close". Closing one a
+	// client is just reusing would fail that request, so idle ones get this
+	// long to be used once more. Default 1s (at most DrainTimeout/2).
 	IdleGrace time.Duration
 	Logger    *slog.Logger
 	// Readiness, Queries and Logs are optional.
@@ -117,7 +117,7 @@ func New(opts Options) (*Lifecycle, error) {
 		opts.HardGrace = 5 * time.Second
 	}
 	if opts.IdleGrace <= 0 {
-		opts.IdleGrace = 500 * time.Millisecond
+		opts.IdleGrace = time.Second
 	}
 	if opts.IdleGrace > opts.DrainTimeout/2 {
 		opts.IdleGrace = opts.DrainTimeout / 2
