@@ -64,7 +64,7 @@ func BenchmarkSelect1(b *testing.B) {
 
 	// A lean HTTP client replays the exact tools/call request the SDK client sent
 	// (headers and body), so the figure is the server's cost, not the Go client's.
-	call := captureToolCall(b, st.url)
+	call := captureCall(b, st.url, "SELECT 1")
 	httpc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: maxConc}}
 	rawOp := func(int) error {
 		req, err := http.NewRequest(http.MethodPost, st.url, bytes.NewReader(call.body))
@@ -106,51 +106,6 @@ func BenchmarkSelect1(b *testing.B) {
 		})
 	}
 }
-
-type capturedCall struct {
-	header http.Header
-	body   []byte
-}
-
-// captureToolCall records the HTTP request of one SDK execute_query call.
-func captureToolCall(b *testing.B, url string) capturedCall {
-	var mu sync.Mutex
-	var got capturedCall
-	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		if r.Method == http.MethodPost && r.Body != nil {
-			body, err := io.ReadAll(r.Body)
-			if err != nil {
-				return nil, err
-			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			if bytes.Contains(body, []byte(`"tools/call"`)) {
-				mu.Lock()
-				got = capturedCall{header: r.Header.Clone(), body: body}
-				mu.Unlock()
-			}
-		}
-		return http.DefaultTransport.RoundTrip(r)
-	})
-	c := mcp.NewClient(&mcp.Implementation{Name: "capture", Version: "1"}, nil)
-	cs, err := c.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: url, HTTPClient: &http.Client{Transport: rt}}, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cs.Close()
-	if _, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "execute_query", Arguments: map[string]any{"query": "SELECT 1"}}); err != nil {
-		b.Fatal(err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if got.body == nil {
-		b.Fatal("no tools/call request captured")
-	}
-	return got
-}
-
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // runConcurrent spreads b.N operations over conc workers and reports queries/s.
 func runConcurrent(b *testing.B, conc int, op func(worker int) error) float64 {

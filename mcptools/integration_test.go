@@ -1,9 +1,11 @@
 package mcptools_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -656,3 +658,86 @@ func adminChunkFetches(t *testing.T, emu *testemulator.Emulator, queryID string)
 	t.Fatalf("query %s not in the admin view", queryID)
 	return 0
 }
+
+// TestClientDisconnectAborts: in stateless mode a client that hangs up (HTTP
+// request cancelled, no notifications/cancelled) still gets its Snowflake query
+// aborted, so abandoned calls do not keep running for query.timeout.
+func TestClientDisconnectAborts(t *testing.T) {
+	emu := testemulator.Start(t, testemulator.WithAsyncAfter(300*time.Millisecond))
+	st := startStack(t, emu, nil)
+	call := captureCall(t, st.url, "SELECT 'capture-marker'")
+	body := strings.Replace(string(call.body), "SELECT 'capture-marker'", "SELECT SYSTEM$WAIT(30)", 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, st.url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = call.header.Clone()
+	done := make(chan error, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			_, err = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	waitFor(t, 20*time.Second, "the query to run", func() bool {
+		return findQuery(t, emu, "SYSTEM$WAIT(30)", "running") != nil && len(st.pool.Tracker().Active()) == 1
+	})
+	cancel()
+	<-done
+	waitFor(t, 15*time.Second, "the emulator to show the query aborted", func() bool {
+		return findQuery(t, emu, "SYSTEM$WAIT(30)", "aborted") != nil
+	})
+	waitFor(t, 10*time.Second, "the tracker to drain", func() bool { return len(st.pool.Tracker().Active()) == 0 })
+}
+
+type capturedReq struct {
+	header http.Header
+	body   []byte
+}
+
+// captureCall records the HTTP request the go-sdk client sends for one execute_query.
+func captureCall(t testing.TB, url, query string) capturedReq {
+	t.Helper()
+	var mu sync.Mutex
+	var got capturedReq
+	rt := rtFunc(func(r *http.Request) (*http.Response, error) {
+		if r.Method == http.MethodPost && r.Body != nil {
+			b, err := io.ReadAll(r.Body)
+			if err != nil {
+				return nil, err
+			}
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			if bytes.Contains(b, []byte(`"tools/call"`)) {
+				mu.Lock()
+				got = capturedReq{header: r.Header.Clone(), body: b}
+				mu.Unlock()
+			}
+		}
+		return http.DefaultTransport.RoundTrip(r)
+	})
+	c := mcp.NewClient(&mcp.Implementation{Name: "capture", Version: "1"}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cs, err := c.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: url, HTTPClient: &http.Client{Transport: rt}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "execute_query", Arguments: map[string]any{"query": query}}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got.body == nil {
+		t.Fatal("no tools/call request captured")
+	}
+	return got
+}
+
+type rtFunc func(*http.Request) (*http.Response, error)
+
+func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
