@@ -51,14 +51,16 @@ type serverOpts struct {
 	upgrade time.Duration
 	logFile bool // log.output: file in logDir instead of stderr
 	warm    int  // pool.warm (and pool.max_idle); 0 keeps the default
-	env     []string
+	// stateful serves MCP with sessions and GET event streams.
+	stateful bool
+	env      []string
 }
 
 func (o serverOpts) yaml(emu *testemulator.Emulator, pidFile, logDir string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "snowflake:\n  account: %s\n  user: %s\n  password: %s\n  host: %s\n  port: %d\n  protocol: http\n",
 		emu.Account, emu.User, emu.Password, emu.Host, emu.Port)
-	fmt.Fprintf(&b, "server:\n  listen: 127.0.0.1:0\n  stateless: true\n  drain_timeout: %s\n", o.drain)
+	fmt.Fprintf(&b, "server:\n  listen: 127.0.0.1:0\n  stateless: %v\n  drain_timeout: %s\n", !o.stateful, o.drain)
 	fmt.Fprintf(&b, "reload:\n  pid_file: %s\n  upgrade_timeout: %s\n", pidFile, o.upgrade)
 	if o.warm > 0 {
 		fmt.Fprintf(&b, "pool:\n  warm: %d\n  max_idle: %d\n", o.warm, o.warm)
@@ -536,4 +538,71 @@ func TestBinaryStopUnderLoad(t *testing.T) {
 
 func isRefused(err error) bool {
 	return err != nil && (strings.Contains(err.Error(), "connection refused"))
+}
+
+// postRPC sends one JSON-RPC message on a stateful session and returns the
+// response and its session id.
+func postRPC(t *testing.T, s *binServer, session string, msg map[string]any) (*http.Response, []byte) {
+	t.Helper()
+	body, _ := json.Marshal(msg)
+	req, _ := http.NewRequest(http.MethodPost, s.base+"/mcp", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("MCP-Protocol-Version", "2025-11-25")
+	if session != "" {
+		req.Header.Set("Mcp-Session-Id", session)
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("%v: HTTP %d: %s", msg["method"], resp.StatusCode, raw)
+	}
+	return resp, raw
+}
+
+// In stateful mode a client holds a GET event stream open; the drain must end
+// it first instead of waiting for the drain deadline.
+func TestBinaryStatefulStreamEndsOnHandoff(t *testing.T) {
+	emu := testemulator.Start(t)
+	s := startServer(t, emu, serverOpts{drain: 30 * time.Second, stateful: true})
+	resp, _ := postRPC(t, s, "", map[string]any{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": map[string]any{
+		"protocolVersion": "2025-11-25", "capabilities": map[string]any{},
+		"clientInfo": map[string]any{"name": "reload-test", "version": "0"},
+	}})
+	session := resp.Header.Get("Mcp-Session-Id")
+	if session == "" {
+		t.Fatal("stateful server gave no Mcp-Session-Id")
+	}
+	postRPC(t, s, session, map[string]any{"jsonrpc": "2.0", "method": "notifications/initialized"})
+	req, _ := http.NewRequest(http.MethodGet, s.base+"/mcp", nil)
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Mcp-Session-Id", session)
+	req.Header.Set("MCP-Protocol-Version", "2025-11-25")
+	stream, err := s.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stream.StatusCode != http.StatusOK {
+		t.Fatalf("GET stream: HTTP %d", stream.StatusCode)
+	}
+	ended := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(io.Discard, stream.Body)
+		close(ended)
+	}()
+	start := time.Now()
+	// Well inside the 30s drain deadline: the open stream must not hold the old generation.
+	if code, _ := s.upgrade(10 * time.Second); code != 0 {
+		t.Errorf("old generation exited %d", code)
+	}
+	select {
+	case <-ended:
+	case <-time.After(time.Second):
+		t.Error("the GET event stream is still open after the old generation exited")
+	}
+	t.Logf("old generation with an open event stream gone %v after SIGHUP", time.Since(start))
 }

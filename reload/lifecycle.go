@@ -248,10 +248,10 @@ func (l *Lifecycle) Run(ctx context.Context) error {
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
 
-	serveErr := make(chan error, len(l.servers))
 	l.mu.Lock()
 	servers := append([]*server(nil), l.servers...)
 	l.mu.Unlock()
+	serveErr := make(chan error, len(servers))
 	for _, s := range servers {
 		go func() {
 			err := s.srv.Serve(s.ln)
