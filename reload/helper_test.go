@@ -34,6 +34,8 @@ type helperConfig struct {
 	AddrFile       string `json:"addr_file"`
 	LogFile        string `json:"log_file"`
 	Mode           string `json:"mode"`
+	// HangShutdown makes the shutdown hook block, to exercise the hard deadline.
+	HangShutdown bool `json:"hang_shutdown"`
 }
 
 func helperMain(path string) int {
@@ -107,6 +109,9 @@ func helperRun(path string, logger *slog.Logger) error {
 	})
 	lc.AddServer(&http.Server{Handler: lc.Middleware(mux), ReadHeaderTimeout: 5 * time.Second}, ln)
 	lc.OnShutdown(func(context.Context) error { return logs.Close() })
+	if c.HangShutdown {
+		lc.OnShutdown(func(context.Context) error { select {} })
+	}
 	if c.AddrFile != "" {
 		if err := os.WriteFile(c.AddrFile, []byte(ln.Addr().String()), 0o600); err != nil {
 			return fmt.Errorf("write addr file: %w", err)

@@ -332,6 +332,23 @@ func TestSecondStopSignalExitsAtOnce(t *testing.T) {
 	}
 }
 
+func TestHardDeadlineEndsAHungDrain(t *testing.T) {
+	h := startHelper(t, helperConfig{DrainTimeout: "1s", HangShutdown: true})
+	start := time.Now()
+	sendSignal(t, h.pid, syscall.SIGTERM)
+	// drain_timeout 1s + the helper's 2s hard grace, plus slack for a loaded machine.
+	code, ok := h.waitExit(h.pid, 6*time.Second)
+	if !ok {
+		t.Fatal("hung drain not cut by the hard deadline")
+	}
+	if code != 1 || !strings.Contains(h.output(), "drain overran its hard deadline") {
+		t.Errorf("exit code %d after %v; want 1 and the overrun logged", code, time.Since(start))
+	}
+	if took := time.Since(start); took < 3*time.Second {
+		t.Errorf("exited after %v, before drain_timeout + hard grace (3s)", took)
+	}
+}
+
 func TestUpgradeRefusals(t *testing.T) {
 	t.Run("restart mode", func(t *testing.T) {
 		h := startHelper(t, helperConfig{Mode: ModeRestart})
