@@ -366,6 +366,31 @@ func TestUpgradeRefusals(t *testing.T) {
 			t.Errorf("pm2: stats %+v, want no upgrade attempted", s)
 		}
 	})
+	t.Run("upgrade in progress", func(t *testing.T) {
+		h := startHelper(t, helperConfig{})
+		// A slow new binary: a wrapper that waits for a file, then execs the real one.
+		real := h.bin + ".real"
+		copyFile(t, h.bin, real)
+		gate := filepath.Join(h.dir, "gate")
+		writeScript(t, h.bin, fmt.Sprintf("while [ ! -e %s ]; do sleep 0.05; done\nexec %s \"$@\"", gate, real))
+		old := h.pid
+		sendSignal(t, old, syscall.SIGHUP)
+		waitFor(t, 5*time.Second, "the upgrade to start", func() bool { return strings.Contains(h.output(), "SIGHUP: upgrade starting") })
+		sendSignal(t, old, syscall.SIGHUP)
+		waitFor(t, 5*time.Second, "the refusal", func() bool { return strings.Contains(h.output(), "an upgrade is already in progress") })
+		if err := os.WriteFile(gate, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 20*time.Second, "the first upgrade to finish", func() bool { p := readPID(h.cfg.PIDFile); return p != 0 && p != old })
+		h.pid = readPID(h.cfg.PIDFile)
+		h.adopt(h.pid)
+		if code, ok := h.waitExit(old, 5*time.Second); !ok || code != 0 {
+			t.Errorf("old generation: exited %v code %d", ok, code)
+		}
+		if n := strings.Count(h.output(), "SIGHUP: upgrade starting"); n != 1 {
+			t.Errorf("%d upgrades started, want 1", n)
+		}
+	})
 	t.Run("previous generation draining", func(t *testing.T) {
 		h := startHelper(t, helperConfig{DrainTimeout: "20s"})
 		go func() { _, _, _ = getPID(context.Background(), h.client, h.base+"/work?ms=60000") }()
