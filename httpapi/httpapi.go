@@ -69,7 +69,10 @@ type Options struct {
 	Ping func(context.Context) error
 	// PingTimeout bounds one readiness ping (default 5s).
 	PingTimeout time.Duration
-	Version     VersionInfo
+	// PingInterval is how long a ping's answer is reused (default 5s): probes from
+	// load balancers and orchestrators then cost Snowflake at most one query per interval.
+	PingInterval time.Duration
+	Version      VersionInfo
 	// MCP serves the MCP Streamable HTTP endpoint at Server.MCPPath; nil leaves it unmounted.
 	MCP http.Handler
 }
@@ -82,6 +85,9 @@ func NewRouter(o Options) http.Handler {
 	}
 	if o.PingTimeout <= 0 {
 		o.PingTimeout = 5 * time.Second
+	}
+	if o.PingInterval <= 0 {
+		o.PingInterval = 5 * time.Second
 	}
 	if o.Version.Go == "" {
 		o.Version.Go = runtime.Version()
@@ -112,6 +118,10 @@ func NewRouter(o Options) http.Handler {
 }
 
 func readyHandler(o Options) http.HandlerFunc {
+	var ping *cachedPing
+	if o.Ping != nil {
+		ping = &cachedPing{ping: o.Ping, timeout: o.PingTimeout, interval: o.PingInterval, now: time.Now}
+	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		if o.Readiness != nil {
 			if s := o.Readiness.State(); s != "ready" {
@@ -119,11 +129,8 @@ func readyHandler(o Options) http.HandlerFunc {
 				return
 			}
 		}
-		if o.Ping != nil {
-			ctx, cancel := context.WithTimeout(r.Context(), o.PingTimeout)
-			err := o.Ping(ctx)
-			cancel()
-			if err != nil {
+		if ping != nil {
+			if err := ping.check(r.Context()); err != nil {
 				// The reason goes to the log, not to an unauthenticated caller.
 				o.Logs.App.LogAttrs(r.Context(), slog.LevelWarn, "readiness ping failed",
 					slog.String("request_id", RequestID(r.Context())), slog.String("error", err.Error()))

@@ -95,7 +95,8 @@ func TestReadinessTransitions(t *testing.T) {
 		defer mu.Unlock()
 		return pingErr
 	}
-	srv, logs := testServer(t, Options{Readiness: ready, Ping: ping})
+	// Every probe pings here; the reuse interval has its own test.
+	srv, logs := testServer(t, Options{Readiness: ready, Ping: ping, PingInterval: time.Nanosecond})
 	check := func(want int, status string) {
 		t.Helper()
 		code, body, _ := get(t, srv.URL+"/readyz")
