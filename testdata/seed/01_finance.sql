@@ -1,0 +1,20 @@
+-- An extra warehouse for tests of `snowflake-emulator --seed DIR` (DuckDB SQL,
+-- run after the embedded demo warehouse). Names are upper-case as Snowflake reports them.
+ATTACH ':memory:' AS FINANCE;
+CREATE SCHEMA FINANCE.LEDGER;
+
+CREATE TABLE FINANCE.LEDGER.ACCOUNTS (
+    ACCOUNT_ID INTEGER PRIMARY KEY,
+    NAME VARCHAR NOT NULL,
+    CURRENCY VARCHAR NOT NULL
+);
+COMMENT ON TABLE FINANCE.LEDGER.ACCOUNTS IS 'Chart of accounts';
+INSERT INTO FINANCE.LEDGER.ACCOUNTS VALUES (1, 'Cash', 'USD'), (2, 'Receivables', 'USD'), (3, 'Payables', 'EUR');
+
+CREATE TABLE FINANCE.LEDGER.ENTRIES (
+    ENTRY_ID INTEGER PRIMARY KEY,
+    ACCOUNT_ID INTEGER NOT NULL,
+    AMOUNT DECIMAL(14,2) NOT NULL
+);
+INSERT INTO FINANCE.LEDGER.ENTRIES
+SELECT i, 1 + i % 3, (i % 200) - 100 FROM range(1, 1001) t(i);
