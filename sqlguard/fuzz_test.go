@@ -7,8 +7,8 @@ import (
 
 // FuzzReadOnly looks for texts the classifier allows although they could run a
 // second statement or a write. Properties checked on every allowed input:
-//   - appending a newline and a second statement is refused (so nothing the
-//     tokenizer saw as code can leave a string, identifier or comment open);
+//   - appending a newline and a second statement (after ; or ->>) is refused (so
+//     nothing the tokenizer saw as code can leave a string, identifier or comment open);
 //   - the tokens cover the input in order without overlap;
 //   - no unquoted write keyword appears outside a path (a.delete, v:update).
 func FuzzReadOnly(f *testing.F) {
@@ -23,6 +23,10 @@ func FuzzReadOnly(f *testing.F) {
 	f.Add("SELECT $$a$$$$b$$")
 	f.Add("SELECT '' '' ''")
 	f.Add("SELECT 1 /**/; /**/")
+	f.Add("SHOW TABLES ->> SELECT * FROM $1 ->> USE ROLE r")
+	f.Add("SELECT 1 -- \u2028 ->> SET x = 1")
+	f.Add("SELECT 1,\u00a0SYSTEM$CANCEL_QUERY('q')")
+	f.Add("SELECT '\u2028' ->> SELECT $$\u00a0$$ FROM $1")
 	f.Fuzz(func(t *testing.T, sql string) {
 		kind, err := Classify(sql)
 		if err != nil {
@@ -36,7 +40,7 @@ func FuzzReadOnly(f *testing.F) {
 		default:
 			t.Fatalf("Classify(%q) returned unknown kind %q", sql, kind)
 		}
-		for _, tail := range []string{"\n; DROP TABLE t", "\n;\nDELETE FROM t"} {
+		for _, tail := range []string{"\n; DROP TABLE t", "\n;\nDELETE FROM t", "\n->> USE ROLE r"} {
 			if _, err := Classify(sql + tail); err == nil {
 				t.Fatalf("Classify(%q) allowed a second statement", sql+tail)
 			}

@@ -5,6 +5,7 @@ package sqlguard
 
 import (
 	"fmt"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -47,6 +48,13 @@ func Tokenize(sql string) ([]Token, error) {
 			i++
 		case c == '-' && i+1 < n && sql[i+1] == '-', c == '/' && i+1 < n && sql[i+1] == '/':
 			for i < n && sql[i] != '\n' && sql[i] != '\r' {
+				// A Unicode line break might end the comment for Snowflake: refuse the doubt.
+				if r, size := utf8.DecodeRuneInString(sql[i:]); r == '\u0085' || r == '\u2028' || r == '\u2029' {
+					return nil, fmt.Errorf("line comment holds the Unicode line break U+%04X at offset %d", r, i)
+				} else if size > 1 {
+					i += size
+					continue
+				}
 				i++
 			}
 		case c == '/' && i+1 < n && sql[i+1] == '*':
@@ -148,6 +156,13 @@ func Tokenize(sql string) ([]Token, error) {
 			// "a$$b" could be read as a word or as the start of a $$ string: refuse the doubt.
 			if indexFrom(sql[start:i], "$$", 0) >= 0 {
 				return nil, fmt.Errorf("ambiguous $$ inside a word at offset %d", start)
+			}
+			// A non-ASCII space, invisible character or semicolon look-alike in code may
+			// separate words (or statements) for Snowflake but not here: refuse the doubt.
+			for j, r := range sql[start:i] {
+				if r >= 0x80 && (unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) || r == '\u037e' || r == '\ufe54' || r == '\uff1b') {
+					return nil, fmt.Errorf("character U+%04X outside a string or quoted identifier at offset %d", r, start+j)
+				}
 			}
 			toks = append(toks, Token{Word, sql[start:i], start, i})
 		default:

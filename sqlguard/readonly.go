@@ -48,11 +48,20 @@ var writeWords = map[string]bool{
 	"EXECUTE": true,
 }
 
-// System functions with side effects that a SELECT could call (best effort).
+// System functions with side effects that a SELECT could call (best effort: a
+// deny list of the verbs of Snowflake's "control" system functions, which
+// cancel, grant, send, register, block and so on).
 var writeFuncPrefixes = []string{
 	"SYSTEM$CANCEL", "SYSTEM$ABORT", "SYSTEM$SET_", "SYSTEM$UNSET", "SYSTEM$DISABLE",
 	"SYSTEM$ENABLE", "SYSTEM$TASK", "SYSTEM$USER_TASK", "SYSTEM$PIPE_FORCE", "SYSTEM$MIGRATE",
 	"SYSTEM$ADD_", "SYSTEM$REVOKE", "SYSTEM$AUTHORIZE", "SYSTEM$LINK", "SYSTEM$UNLINK",
+	"SYSTEM$ACTIVATE", "SYSTEM$DEACTIVATE", "SYSTEM$BEGIN", "SYSTEM$BLOCK", "SYSTEM$UNBLOCK",
+	"SYSTEM$CLEANUP", "SYSTEM$COMMIT", "SYSTEM$CONVERT", "SYSTEM$CREATE", "SYSTEM$DEMIGRATE",
+	"SYSTEM$PROVISION", "SYSTEM$DEPROVISION", "SYSTEM$REGISTER", "SYSTEM$DEREGISTER",
+	"SYSTEM$RESTORE", "SYSTEM$SEND", "SYSTEM$GLOBAL_ACCOUNT_SET", "SYSTEM$GLOBAL_ACCOUNT_UNSET",
+	"SYSTEM$START", "SYSTEM$FINISH", "SYSTEM$INITIATE", "SYSTEM$ACCEPT", "SYSTEM$LOG",
+	"SYSTEM$GENERATE_SCIM", "SYSTEM$PIPE_REBINDING", "SYSTEM$SNOWPIPE_STREAMING_UPDATE",
+	"SYSTEM$TRIGGER",
 }
 
 // CheckReadOnly returns nil when sql is a single read-only statement (SELECT,
@@ -63,7 +72,9 @@ func CheckReadOnly(sql string) error {
 	return err
 }
 
-// Classify is CheckReadOnly that also names the allowed statement's kind.
+// Classify is CheckReadOnly that also names the allowed statement's kind. A
+// chain joined by Snowflake's pipe operator (SHOW ... ->> SELECT ... FROM $1)
+// runs every statement in it, so each must be read-only; the kind is the last one's.
 func Classify(sql string) (Kind, error) {
 	toks, err := Tokenize(sql)
 	if err != nil {
@@ -88,17 +99,69 @@ func Classify(sql string) (Kind, error) {
 		if i > 0 && toks[i-1].Kind == Punct && (toks[i-1].Text == "." || toks[i-1].Text == ":") {
 			continue
 		}
-		up := strings.ToUpper(t.Text)
-		if writeWords[up] {
-			return "", refuse("%s is not allowed: only SELECT, WITH ... SELECT, SHOW, DESCRIBE and EXPLAIN may run", up)
-		}
-		for _, p := range writeFuncPrefixes {
-			if strings.HasPrefix(up, p) {
-				return "", refuse("%s changes state and is not allowed", up)
+		// Also the ASCII runs inside a word, so a non-ASCII neighbour cannot hide a keyword.
+		for _, up := range wordParts(t.Text) {
+			if writeWords[up] {
+				return "", refuse("%s is not allowed: only SELECT, WITH ... SELECT, SHOW, DESCRIBE and EXPLAIN may run", up)
+			}
+			for _, p := range writeFuncPrefixes {
+				if strings.HasPrefix(up, p) {
+					return "", refuse("%s changes state and is not allowed", up)
+				}
 			}
 		}
 	}
+	var kind Kind
+	for _, stmt := range splitPipe(toks) {
+		if kind, err = classifyStatement(stmt); err != nil {
+			return "", err
+		}
+	}
+	return kind, nil
+}
 
+// splitPipe cuts toks at each ->> (Snowflake's pipe operator, which runs the
+// statements on both sides). The three characters are matched as consecutive
+// tokens even with space between them, which at worst refuses a typo.
+func splitPipe(toks []Token) [][]Token {
+	var stmts [][]Token
+	start := 0
+	for i := 0; i+2 < len(toks); i++ {
+		if toks[i].Kind == Punct && toks[i].Text == "-" && toks[i+1].Text == ">" && toks[i+2].Text == ">" {
+			stmts = append(stmts, toks[start:i])
+			start = i + 3
+			i += 2
+		}
+	}
+	return append(stmts, toks[start:])
+}
+
+// wordParts returns the upper-cased word and, when it holds non-ASCII characters,
+// each run of ASCII word characters in it.
+func wordParts(w string) []string {
+	up := strings.ToUpper(w)
+	parts := []string{up}
+	start := -1
+	for i := 0; i <= len(w); i++ {
+		if i < len(w) && w[i] < 0x80 && isWordPart(w[i]) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 && (start > 0 || i < len(w)) {
+			parts = append(parts, strings.ToUpper(w[start:i]))
+		}
+		start = -1
+	}
+	return parts
+}
+
+// classifyStatement names one statement's kind from its first keyword.
+func classifyStatement(toks []Token) (Kind, error) {
+	if len(toks) == 0 {
+		return "", refuse("empty statement before or after ->>")
+	}
 	// A query may open with parentheses: (SELECT ...) UNION (SELECT ...).
 	first := 0
 	for first < len(toks) && toks[first].Text == "(" {

@@ -33,6 +33,12 @@ var allowed = []string{
 	"SELECT ARRAY_INSERT(a, 0, 1), OBJECT_DELETE(o, 'k') FROM t",
 	"SELECT $1, $2 FROM @stage",
 	"SELECT 1.5e3, .5, 'ünïcode' FROM ĝ",
+	// Snowflake's pipe operator chains statements; read-only ones may be chained.
+	`SHOW TABLES ->> SELECT "name" FROM $1`,
+	"SELECT 1 AS a ->> SELECT a FROM $1 ->> SELECT * FROM $2;",
+	"SELECT FILTER(a, x -> x > 1) FROM t",
+	// Unicode spaces and invisible characters are fine inside strings, identifiers and comments.
+	"SELECT 'a\u00a0b\u200b;', \"x\u200by\" FROM t /* \u2028 */ -- \u00a0 ünïcode",
 }
 
 var refused = []string{
@@ -82,6 +88,37 @@ var refused = []string{
 	"WITH a AS (SELECT 1)) SELECT 1",
 	"( )",
 	"123",
+	// The pipe operator ->> runs every statement in the chain.
+	"SHOW TABLES ->> USE ROLE ACCOUNTADMIN",
+	"SELECT 1 ->> USE SECONDARY ROLES ALL",
+	"SELECT 1 ->> SET x = 1",
+	"SHOW TABLES ->> COMMENT ON TABLE t IS 'x'",
+	"SELECT 1 ->> RM @s",
+	"DESC TABLE t ->> BEGIN TRANSACTION",
+	"EXPLAIN SELECT 1 ->> ROLLBACK",
+	"SELECT 1 ->> SELECT 2 ->> UNSET x",
+	"SELECT 1 - > > USE ROLE r",
+	"SELECT 1 ->>",
+	"->> SELECT 1",
+	"(SELECT 1) ->> (USE ROLE r)",
+	// Characters that Snowflake may read as a separator although this tokenizer would not.
+	"SELECT 1,\u00a0SYSTEM$CANCEL_QUERY('01b2')",
+	"SELECT 1,\u200bSYSTEM$ABORT_SESSION(1)",
+	"SELECT 1,\ufeffSYSTEM$CANCEL_ALL_QUERIES(1)",
+	"SELECT 1 FROM t\uff1bDROP TABLE t",
+	"SELECT 1 FROM t\u037e USE ROLE r",
+	"SELECT 1 FROM t WHERE éDELETE",
+	"SELECT 1 -- x\u2028; USE ROLE ACCOUNTADMIN",
+	"SELECT 1 // x\u0085; USE ROLE ACCOUNTADMIN",
+	"SELECT 1\u3000FROM t",
+	// Documented "control" system functions that change state or act outside Snowflake.
+	"SELECT SYSTEM$SEND_EMAIL('int', 'a@example.com', 's', 'b')",
+	"SELECT SYSTEM$GLOBAL_ACCOUNT_SET_PARAMETER('org.acct', 'ENABLE_X', 'true')",
+	"SELECT SYSTEM$CLEANUP_DATABASE_ROLE_GRANTS('d.r', 'share')",
+	"SELECT SYSTEM$UNBLOCK_INTERNAL_STAGES_PUBLIC_ACCESS()",
+	"SELECT SYSTEM$GENERATE_SCIM_ACCESS_TOKEN('okta')",
+	"SELECT SYSTEM$DEREGISTER_CMK_INFO()",
+	"SELECT SYSTEM$LOG('info', 'x')",
 }
 
 func TestClassifyAllowed(t *testing.T) {
@@ -113,6 +150,8 @@ func TestClassifyKinds(t *testing.T) {
 		"DESC TABLE t":                               KindDescribe,
 		"explain using text select 1":                KindExplain,
 		"/* lead */ (select 1) union all (select 2)": KindSelect,
+		"SHOW TABLES ->> SELECT * FROM $1":           KindSelect,
+		"SELECT 1 ->> DESC RESULT LAST_QUERY_ID()":   KindDescribe,
 	}
 	for q, want := range cases {
 		got, err := Classify(q)
