@@ -172,6 +172,13 @@ func applyNamedConnection(sf config.Snowflake, getenv func(string) string) (conf
 	var file map[string]toml.Primitive
 	md, err := toml.DecodeFile(path, &file)
 	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			// The parser's message can quote part of a value (a password written
+			// without quotes: `found "hunter" instead`), so only the place is shown.
+			return sf, fmt.Errorf("read connections file %s: invalid TOML at line %d (last key %q); the parser's message is not shown as it may quote a secret",
+				path, pe.Position.Line, pe.LastKey)
+		}
 		return sf, fmt.Errorf("read connections file %s: %w", path, err)
 	}
 	prim, ok := file[sf.ConnectionName]
