@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -185,7 +186,7 @@ func argError(arg string, err error) (*mcp.CallToolResult, *Output, error) {
 }
 
 // describeError maps a query failure to a ToolError. Snowflake errors keep their
-// code, SQL state and query id; the driver's messages never hold credentials.
+// code, SQL state and query id; URL queries (presigned signatures) are dropped.
 func describeError(err error, queryID string) *ToolError {
 	var se *gosnowflake.SnowflakeError
 	var te *snowpool.TimeoutError
@@ -206,13 +207,23 @@ func describeError(err error, queryID string) *ToolError {
 		}
 		return &ToolError{
 			Kind:     "snowflake",
-			Message:  fmt.Sprintf("Snowflake error %06d (%s): %s", se.Number, se.SQLState, msg),
+			Message:  fmt.Sprintf("Snowflake error %06d (%s): %s", se.Number, se.SQLState, hideURLQueries(msg)),
 			Code:     fmt.Sprintf("%06d", se.Number),
 			SQLState: se.SQLState,
 			QueryID:  qid,
 		}
 	}
-	return &ToolError{Kind: "snowflake", Message: err.Error(), QueryID: queryID}
+	return &ToolError{Kind: "snowflake", Message: hideURLQueries(err.Error()), QueryID: queryID}
+}
+
+// urlQuery matches the query of a URL in an error text: the driver's *url.Error
+// for a result chunk prints a presigned URL whose query holds a signature.
+var urlQuery = regexp.MustCompile(`(https?://[^\s"'?]+)\?[^\s"']*`)
+
+// hideURLQueries keeps each URL's host and path (enough to tell where a request
+// went) and drops its query.
+func hideURLQueries(s string) string {
+	return urlQuery.ReplaceAllString(s, "$1?[REDACTED]")
 }
 
 // metaCache keeps metadata results for the TTL; a zero TTL disables it.
