@@ -53,9 +53,21 @@ func (f *Flags) Options() (Options, error) {
 		k, v, ok := strings.Cut(s, "=")
 		k = strings.TrimSpace(k)
 		if !ok || k == "" {
-			return Options{}, &Error{Key: s, Source: "flag --set", Reason: "want key=value, e.g. --set query.max_rows=500"}
+			// Only the key-like start is echoed: after a typo such as
+			// snowflake.password:xyz the rest may be the secret.
+			return Options{}, &Error{Key: keyPrefix(s), Source: "flag --set", Reason: "want key=value, e.g. --set query.max_rows=500"}
 		}
 		o.Overrides = append(o.Overrides, Override{Key: k, Value: v, Flag: "--set"})
 	}
 	return o, nil
+}
+
+// keyPrefix returns the leading run of characters that keys use (letters, digits, _ and .).
+func keyPrefix(s string) string {
+	for i, c := range s {
+		if !(c == '_' || c == '.' || (c >= '0' && c <= '9') || (c|0x20 >= 'a' && c|0x20 <= 'z')) {
+			return s[:i] + "..."
+		}
+	}
+	return s
 }
