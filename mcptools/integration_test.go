@@ -319,6 +319,9 @@ func TestTools(t *testing.T) {
 			"SELECT 1; DROP TABLE DEMO.SALES.ORDERS",
 			"WITH a AS (SELECT 1) DELETE FROM DEMO.SALES.ORDERS",
 			"CREATE TABLE DEMO.SALES.X (A INT)",
+			// Snowflake's pipe operator runs the statement after ->> too.
+			"SHOW TABLES IN SCHEMA DEMO.SALES ->> USE ROLE ACCOUNTADMIN",
+			"SELECT 1 ->> COMMENT ON TABLE DEMO.SALES.ORDERS IS 'x'",
 		} {
 			res, out := call(t, cs, "execute_query", map[string]any{"query": q})
 			e := mustFail(t, q, res, out, "refused")
@@ -329,7 +332,7 @@ func TestTools(t *testing.T) {
 		after, _ := emu.Queries(context.Background())
 		for _, q := range after[len(before):] {
 			up := strings.ToUpper(q.SQL)
-			if strings.Contains(up, "DROP") || strings.Contains(up, "DELETE") || strings.Contains(up, "INSERT") || strings.Contains(up, "CREATE") {
+			if strings.Contains(up, "DROP") || strings.Contains(up, "DELETE") || strings.Contains(up, "INSERT") || strings.Contains(up, "CREATE") || strings.Contains(up, "->>") {
 				t.Errorf("refused statement reached Snowflake: %s", q.SQL)
 			}
 		}
