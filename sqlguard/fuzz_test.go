@@ -27,6 +27,8 @@ func FuzzReadOnly(f *testing.F) {
 	f.Add("SELECT 1 -- \u2028 ->> SET x = 1")
 	f.Add("SELECT 1,\u00a0SYSTEM$CANCEL_QUERY('q')")
 	f.Add("SELECT '\u2028' ->> SELECT $$\u00a0$$ FROM $1")
+	f.Add(`SELECT $1 FROM @"a""b"/c//d ->> USE ROLE r`)
+	f.Add("SELECT $1 FROM @s/x.csv (FILE_FORMAT => 'f') ->> SELECT * FROM $1")
 	f.Fuzz(func(t *testing.T, sql string) {
 		kind, err := Classify(sql)
 		if err != nil {

@@ -5,6 +5,7 @@ package sqlguard
 
 import (
 	"fmt"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -39,6 +40,7 @@ func Tokenize(sql string) ([]Token, error) {
 	}
 	var toks []Token
 	i, n := 0, len(sql)
+	stageChecked := 0
 	for i < n {
 		c := sql[i]
 		switch {
@@ -166,12 +168,49 @@ func Tokenize(sql string) ([]Token, error) {
 			}
 			toks = append(toks, Token{Word, sql[start:i], start, i})
 		default:
+			// A later @ inside a path already checked needs no second scan (which would be quadratic).
+			if c == '@' && i >= stageChecked {
+				end, err := checkStagePath(sql, i)
+				if err != nil {
+					return nil, err
+				}
+				stageChecked = end
+			}
 			_, size := utf8.DecodeRuneInString(sql[i:])
 			toks = append(toks, Token{Punct, sql[i : i+size], i, i + size})
 			i += size
 		}
 	}
 	return toks, nil
+}
+
+// checkStagePath refuses an unquoted stage reference (@stage/path, which Snowflake
+// reads up to a space) holding a comment or quote opener: Snowflake accepts
+// @stage//path as one path, where this tokenizer would start a comment. It
+// returns the offset where the reference ends.
+func checkStagePath(sql string, at int) (int, error) {
+	for j := at + 1; j < len(sql); j++ {
+		c := sql[j]
+		switch {
+		case c == '"': // a quoted stage name, "" for a quote: skip to its closing quote
+			for j++; j < len(sql); j++ {
+				if sql[j] == '"' {
+					if j+1 < len(sql) && sql[j+1] == '"' {
+						j++
+						continue
+					}
+					break
+				}
+			}
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' ||
+			c == ';' || c == ',' || c == '(' || c == ')':
+			return j, nil
+		case c == '\'' || strings.HasPrefix(sql[j:], "--") || strings.HasPrefix(sql[j:], "//") ||
+			strings.HasPrefix(sql[j:], "/*") || strings.HasPrefix(sql[j:], "$$"):
+			return 0, fmt.Errorf("stage reference at offset %d holds %q, which Snowflake may read as part of the path: quote the path", at, sql[j:min(j+2, len(sql))])
+		}
+	}
+	return len(sql), nil
 }
 
 func indexFrom(s, sub string, from int) int {

@@ -37,6 +37,11 @@ var allowed = []string{
 	`SHOW TABLES ->> SELECT "name" FROM $1`,
 	"SELECT 1 AS a ->> SELECT a FROM $1 ->> SELECT * FROM $2;",
 	"SELECT FILTER(a, x -> x > 1) FROM t",
+	// Stage references.
+	"SELECT $1 FROM @s/path/file.csv",
+	`SELECT $1, $2 FROM @"My Stage"/a-b/c.csv (FILE_FORMAT => 'f') -- x`,
+	"SELECT $1 FROM @~/x, @%t/y;",
+	"SELECT $1 FROM '@s//x'",
 	// Unicode spaces and invisible characters are fine inside strings, identifiers and comments.
 	"SELECT 'a\u00a0b\u200b;', \"x\u200by\" FROM t /* \u2028 */ -- \u00a0 ünïcode",
 }
@@ -111,6 +116,14 @@ var refused = []string{
 	"SELECT 1 -- x\u2028; USE ROLE ACCOUNTADMIN",
 	"SELECT 1 // x\u0085; USE ROLE ACCOUNTADMIN",
 	"SELECT 1\u3000FROM t",
+	// Snowflake reads an unquoted stage path up to a space (@stage//path is a path),
+	// so a comment or quote opener inside one is ambiguous.
+	"SELECT $1 FROM @s//x ->> USE ROLE ACCOUNTADMIN",
+	"SELECT $1 FROM @s/a--b ->> USE ROLE r",
+	"SELECT $1 FROM @s/$$ ->> USE ROLE r -- $$",
+	"SELECT $1 FROM @s/a' ->> USE ROLE r --'",
+	"SELECT $1 FROM @s/a/* ->> USE ROLE r */",
+	`SELECT $1 FROM @"st"//x ->> USE ROLE r`,
 	// Documented "control" system functions that change state or act outside Snowflake.
 	"SELECT SYSTEM$SEND_EMAIL('int', 'a@example.com', 's', 'b')",
 	"SELECT SYSTEM$GLOBAL_ACCOUNT_SET_PARAMETER('org.acct', 'ENABLE_X', 'true')",
@@ -234,5 +247,12 @@ func TestObjectName(t *testing.T) {
 		if got, err := ObjectName("d", "s", bad); err == nil {
 			t.Errorf("ObjectName(%q) = %q, want error", bad, got)
 		}
+	}
+}
+
+// Many @ in a row must not make the stage-path check quadratic.
+func TestTokenizeManyAts(t *testing.T) {
+	if _, err := Tokenize("SELECT " + strings.Repeat("@", 1<<20)); err != nil {
+		t.Fatal(err)
 	}
 }
