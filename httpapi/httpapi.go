@@ -75,10 +75,15 @@ type Options struct {
 	Version      VersionInfo
 	// MCP serves the MCP Streamable HTTP endpoint at Server.MCPPath; nil leaves it unmounted.
 	MCP http.Handler
+	// Metrics serves Prometheus metrics at /metrics; nil leaves it unmounted.
+	Metrics http.Handler
+	// Observe wraps every request first (metrics.Metrics.Middleware), inside the router so
+	// it sees the route pattern; nil adds nothing.
+	Observe func(http.Handler) http.Handler
 }
 
-// NewRouter builds the router: /healthz, /readyz, /version, and the MCP handler at
-// server.mcp_path behind the Origin check.
+// NewRouter builds the router: /healthz, /readyz, /version, /metrics (when given), and the
+// MCP handler at server.mcp_path behind the Origin check.
 func NewRouter(o Options) http.Handler {
 	if o.Logs == nil {
 		o.Logs = logging.Discard()
@@ -93,6 +98,9 @@ func NewRouter(o Options) http.Handler {
 		o.Version.Go = runtime.Version()
 	}
 	r := chi.NewRouter()
+	if o.Observe != nil {
+		r.Use(o.Observe)
+	}
 	r.Use(RequestIDMiddleware, AccessLog(o.Logs), Recover(o.Logs), BodyLimit(int64(o.Server.MaxBodyBytes)))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, http.StatusNotFound, "not found")
@@ -107,6 +115,9 @@ func NewRouter(o Options) http.Handler {
 	r.Get("/version", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, o.Version)
 	})
+	if o.Metrics != nil {
+		r.Handle("/metrics", o.Metrics)
+	}
 	if o.MCP != nil {
 		path := o.Server.MCPPath
 		if path == "" {

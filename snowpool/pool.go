@@ -23,6 +23,10 @@ type Options struct {
 	ServerName string
 	// Interactive allows externalbrowser login (stdio).
 	Interactive bool
+	// OnQueryEnd, when set, is called after every query with its tool, final state
+	// (StateOK, StateError, StateTimeout, StateCancelled), duration and rows read: the
+	// metrics hook.
+	OnQueryEnd func(tool, state string, d time.Duration, rows int64)
 }
 
 // Pool is the database/sql pool of Snowflake sessions plus the query tracker.
@@ -34,6 +38,7 @@ type Pool struct {
 	warm    int
 	server  string
 	reset   []string // restores the default database and schema after Setup
+	onEnd   func(tool, state string, d time.Duration, rows int64)
 
 	database, schema string // the sessions' defaults
 }
@@ -80,7 +85,7 @@ func OpenConfig(dc *gosnowflake.Config, pc config.Pool, timeout time.Duration, l
 		}
 	}
 	return &Pool{db: db, tracker: NewTracker(), logs: logs, timeout: timeout, warm: warm, server: opts.ServerName, reset: reset,
-		database: dc.Database, schema: dc.Schema}
+		onEnd: opts.OnQueryEnd, database: dc.Database, schema: dc.Schema}
 }
 
 // DB is the underlying pool (for benchmarks and diagnostics; tools use Query).
@@ -194,10 +199,14 @@ func (p *Pool) Query(ctx context.Context, st Statement, scan func(*sql.Rows) (in
 		}
 	}
 	info := p.tracker.end(q, state)
+	d := time.Since(start)
 	p.logs.RecordQuery(ctx, logging.QueryEvent{
 		QueryID: info.QueryID, RequestID: st.RequestID, Tool: st.Tool,
-		Duration: time.Since(start), Rows: n, Outcome: state, Err: err, SQL: st.SQL,
+		Duration: d, Rows: n, Outcome: state, Err: err, SQL: st.SQL,
 	})
+	if p.onEnd != nil {
+		p.onEnd(st.Tool, state, d, n)
+	}
 	return info, err
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/snowflake-mcp/snowflake-mcp/config"
 	"github.com/snowflake-mcp/snowflake-mcp/logging"
 	"github.com/snowflake-mcp/snowflake-mcp/mcptools"
+	"github.com/snowflake-mcp/snowflake-mcp/metrics"
 	"github.com/snowflake-mcp/snowflake-mcp/snowpool"
 )
 
@@ -28,9 +29,14 @@ type backend struct {
 	Queries *snowpool.Tracker
 }
 
-// newMCP builds the pool and the MCP server and logs in pool.warm sessions.
-func newMCP(ctx context.Context, cfg *config.Config, logs *logging.Logs, interactive bool) (*snowpool.Pool, *mcptools.Tools, error) {
-	pool, err := snowpool.Open(cfg, logs, snowpool.Options{ServerName: "snowflake-mcp", Interactive: interactive})
+// newMCP builds the pool and the MCP server and logs in pool.warm sessions; m (nil for
+// stdio) gets every finished query.
+func newMCP(ctx context.Context, cfg *config.Config, logs *logging.Logs, interactive bool, m *metrics.Metrics) (*snowpool.Pool, *mcptools.Tools, error) {
+	opts := snowpool.Options{ServerName: "snowflake-mcp", Interactive: interactive}
+	if m != nil {
+		opts.OnQueryEnd = m.ObserveQuery
+	}
+	pool, err := snowpool.Open(cfg, logs, opts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -47,10 +53,13 @@ func newMCP(ctx context.Context, cfg *config.Config, logs *logging.Logs, interac
 
 // newBackend builds the Snowflake pool and the MCP HTTP handler. It returns once the pool is
 // warm (pool.warm logins), so serve reports ready only after that.
-func newBackend(ctx context.Context, cfg *config.Config, logs *logging.Logs) (*backend, error) {
-	pool, tools, err := newMCP(ctx, cfg, logs, false)
+func newBackend(ctx context.Context, cfg *config.Config, logs *logging.Logs, m *metrics.Metrics) (*backend, error) {
+	pool, tools, err := newMCP(ctx, cfg, logs, false, m)
 	if err != nil {
 		return nil, err
+	}
+	if m != nil {
+		m.WatchActiveQueries(func() int { return len(pool.Tracker().Active()) })
 	}
 	return &backend{
 		Handler: mcptools.NewHTTPHandler(tools.Server(), cfg.Server, logs.App),
@@ -62,7 +71,7 @@ func newBackend(ctx context.Context, cfg *config.Config, logs *logging.Logs) (*b
 
 // runStdioServer serves one MCP client over in/out until ctx ends or the client hangs up.
 func runStdioServer(ctx context.Context, cfg *config.Config, logs *logging.Logs, in io.Reader, out io.Writer) error {
-	pool, tools, err := newMCP(ctx, cfg, logs, true)
+	pool, tools, err := newMCP(ctx, cfg, logs, true, nil)
 	if err != nil {
 		return fmt.Errorf("start backend: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/snowflake-mcp/snowflake-mcp/config"
 	"github.com/snowflake-mcp/snowflake-mcp/httpapi"
 	"github.com/snowflake-mcp/snowflake-mcp/logging"
+	"github.com/snowflake-mcp/snowflake-mcp/metrics"
 	"github.com/snowflake-mcp/snowflake-mcp/reload"
 )
 
@@ -68,6 +69,9 @@ func serve(ctx context.Context, lc *config.Loaded, logs *logging.Logs) error {
 	if err != nil {
 		return err
 	}
+	m := metrics.New(metrics.Build{Version: version, Commit: commit})
+	m.WatchReadiness(ready.State)
+	m.WatchUpgrades(func() (int64, int64) { s := life.Stats(); return s.Upgrades, s.FailedUpgrades })
 
 	// Inherited from the previous generation after a SIGHUP.
 	ln, err := life.Listen("tcp", cfg.Server.Listen)
@@ -76,7 +80,7 @@ func serve(ctx context.Context, lc *config.Loaded, logs *logging.Logs) error {
 	}
 
 	// The backend returns once the pool is warm, so Ready below means ready.
-	be, err := newBackend(ctx, &cfg, logs)
+	be, err := newBackend(ctx, &cfg, logs, m)
 	if err != nil {
 		return fmt.Errorf("start backend: %w", err)
 	}
@@ -93,6 +97,8 @@ func serve(ctx context.Context, lc *config.Loaded, logs *logging.Logs) error {
 		Ping:      be.Ping,
 		Version:   versionInfo(),
 		MCP:       be.Handler,
+		Metrics:   m.Handler(),
+		Observe:   m.Middleware,
 	})
 	life.AddServer(httpapi.NewServer(cfg.Server, life.Middleware(router), logs), ln)
 
