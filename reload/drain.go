@@ -166,7 +166,8 @@ func (l *Lifecycle) drain(servers []*server) error {
 			l.log.Warn("closing listener", "addr", s.ln.Addr(), "err", err)
 		}
 	}
-	var wg sync.WaitGroup
+	var wg, httpWG sync.WaitGroup
+	httpDone := make(chan struct{})
 	l.mu.Lock()
 	q := l.opts.Queries
 	l.mu.Unlock()
@@ -176,7 +177,18 @@ func (l *Lifecycle) drain(servers []*server) error {
 			defer wg.Done()
 			ctx, cancel := context.WithDeadline(context.Background(), deadline)
 			defer cancel()
-			if err := q.Wait(ctx); err != nil {
+			err := q.Wait(ctx)
+			if err == nil {
+				// Idle now, but a request still being served may start a
+				// query: the deadline holds for it until the servers drained.
+				select {
+				case <-httpDone:
+					return
+				case <-ctx.Done():
+				}
+				err = q.Wait(ctx) // ctx has ended: nil only when nothing runs
+			}
+			if err != nil {
 				l.log.Warn("drain deadline reached; cancelling the queries still running", "drain_timeout", l.opts.DrainTimeout)
 				q.CancelAll()
 			}
@@ -187,9 +199,9 @@ func (l *Lifecycle) drain(servers []*server) error {
 	httpDeadline := deadline.Add(l.opts.HardGrace / 2)
 	var errs []error
 	for _, s := range servers {
-		wg.Add(1)
+		httpWG.Add(1)
 		go func() {
-			defer wg.Done()
+			defer httpWG.Done()
 			s.quiesce(l.opts.IdleGrace, start, httpDeadline)
 			ctx, cancel := context.WithDeadline(context.Background(), httpDeadline)
 			defer cancel()
@@ -201,6 +213,8 @@ func (l *Lifecycle) drain(servers []*server) error {
 			}
 		}()
 	}
+	httpWG.Wait()
+	close(httpDone)
 	wg.Wait()
 
 	l.mu.Lock()
