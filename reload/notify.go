@@ -6,9 +6,13 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
+
+// notifyTimeout bounds one sd_notify write.
+const notifyTimeout = time.Second
 
 // Notify sends one sd_notify datagram made of the given "KEY=value" lines to
 // $NOTIFY_SOCKET. It reports false without error when the variable is unset
@@ -27,6 +31,11 @@ func Notify(lines ...string) (bool, error) {
 		return false, fmt.Errorf("sd_notify: dial %s: %w", name, err)
 	}
 	defer conn.Close()
+	// A full queue (the manager not reading) would otherwise block the
+	// caller, the signal loop or the start of a drain, for good.
+	if err := conn.SetWriteDeadline(time.Now().Add(notifyTimeout)); err != nil {
+		return false, fmt.Errorf("sd_notify: %s: %w", name, err)
+	}
 	if _, err := conn.Write([]byte(strings.Join(lines, "\n") + "\n")); err != nil {
 		return false, fmt.Errorf("sd_notify: write %s: %w", name, err)
 	}
