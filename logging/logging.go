@@ -235,7 +235,7 @@ func (l *Logs) RecordQuery(ctx context.Context, e QueryEvent) {
 		slog.String("outcome", e.Outcome),
 	}
 	if e.Err != nil {
-		attrs = append(attrs, slog.String("error", e.Err.Error()))
+		attrs = append(attrs, slog.String("error", HideURLQueries(e.Err.Error())))
 	}
 	if l.LogSQL && e.SQL != "" {
 		attrs = append(attrs, slog.String("sql", e.SQL))

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/snowflakedb/gosnowflake"
 
 	"github.com/snowflake-mcp/snowflake-mcp/httpapi"
+	"github.com/snowflake-mcp/snowflake-mcp/logging"
 	"github.com/snowflake-mcp/snowflake-mcp/snowpool"
 )
 
@@ -207,23 +207,13 @@ func describeError(err error, queryID string) *ToolError {
 		}
 		return &ToolError{
 			Kind:     "snowflake",
-			Message:  fmt.Sprintf("Snowflake error %06d (%s): %s", se.Number, se.SQLState, hideURLQueries(msg)),
+			Message:  fmt.Sprintf("Snowflake error %06d (%s): %s", se.Number, se.SQLState, logging.HideURLQueries(msg)),
 			Code:     fmt.Sprintf("%06d", se.Number),
 			SQLState: se.SQLState,
 			QueryID:  qid,
 		}
 	}
-	return &ToolError{Kind: "snowflake", Message: hideURLQueries(err.Error()), QueryID: queryID}
-}
-
-// urlQuery matches the query of a URL in an error text: the driver's *url.Error
-// for a result chunk prints a presigned URL whose query holds a signature.
-var urlQuery = regexp.MustCompile(`(https?://[^\s"'?]+)\?[^\s"']*`)
-
-// hideURLQueries keeps each URL's host and path (enough to tell where a request
-// went) and drops its query.
-func hideURLQueries(s string) string {
-	return urlQuery.ReplaceAllString(s, "$1?[REDACTED]")
+	return &ToolError{Kind: "snowflake", Message: logging.HideURLQueries(err.Error()), QueryID: queryID}
 }
 
 // metaCache keeps metadata results for the TTL; a zero TTL disables it.
