@@ -39,10 +39,23 @@ func runStdio(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logs.App.Info("serving MCP over stdio", "version", version, "environment", cfg.Environment)
-	if err := runStdioServer(ctx, &cfg, logs, stdin, stdout); err != nil && ctx.Err() == nil {
+	if err := runStdioServer(ctx, &cfg, logs, endOnDone(ctx, stdin), stdout); err != nil && ctx.Err() == nil {
 		logs.App.Error("stdio server failed", "error", err.Error())
 		fmt.Fprintf(stderr, "snowflake-mcp: stdio: %v\n", err)
 		return exitFailure
 	}
 	return exitOK
+}
+
+// endOnDone returns in, ending with EOF once ctx ends. On a stop signal the
+// SDK's session close waits for running tool calls without cancelling them,
+// while the end of the client's input cancels them (and so their queries).
+func endOnDone(ctx context.Context, in io.Reader) io.Reader {
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := io.Copy(pw, in)
+		_ = pw.CloseWithError(err) // nil: EOF
+	}()
+	context.AfterFunc(ctx, func() { _ = pw.Close() })
+	return pr
 }
