@@ -171,6 +171,8 @@ func TestBadValues(t *testing.T) {
 		{"server.listen", "8000", "host:port"},
 		{"server.write_timeout", "5s", "query.timeout"},
 		{"query.default_limit", "5000", "query.max_rows"},
+		{"server.mcp_path", "/metrics", "built-in endpoint"},
+		{"server.mcp_path", "mcp", "must start with /"},
 		{"log.output", "file", ""}, // needs log.dir: error names log.dir, checked below
 	}
 	for _, c := range cases {

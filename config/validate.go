@@ -41,7 +41,7 @@ func (l *Loaded) validate() error {
 		return l.fail("server.mcp_path", "%q must start with /", s.MCPPath)
 	}
 	switch s.MCPPath {
-	case "/", "/healthz", "/readyz", "/version":
+	case "/", "/healthz", "/readyz", "/version", "/metrics":
 		return l.fail("server.mcp_path", "%q collides with a built-in endpoint", s.MCPPath)
 	}
 	if s.ReadHeaderTimeout <= 0 {
