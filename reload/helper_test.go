@@ -36,6 +36,9 @@ type helperConfig struct {
 	Mode           string `json:"mode"`
 	// HangShutdown makes the shutdown hook block, to exercise the hard deadline.
 	HangShutdown bool `json:"hang_shutdown"`
+	// RunGate names a FIFO the helper opens between Ready and Run: it blocks
+	// there until the test opens the other end.
+	RunGate string `json:"run_gate"`
 }
 
 func helperMain(path string) int {
@@ -119,6 +122,14 @@ func helperRun(path string, logger *slog.Logger) error {
 	}
 	if err := lc.Ready(); err != nil {
 		return err
+	}
+	if c.RunGate != "" {
+		logger.Info("waiting at run gate")
+		f, err := os.Open(c.RunGate)
+		if err != nil {
+			return fmt.Errorf("run gate: %w", err)
+		}
+		_ = f.Close()
 	}
 	return lc.Run(context.Background())
 }

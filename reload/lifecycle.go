@@ -218,6 +218,9 @@ func (l *Lifecycle) Ready() error {
 	if err := l.upg.Ready(); err != nil {
 		return fmt.Errorf("reload: ready: %w", err)
 	}
+	// From here on a stop signal must drain, not kill: queue it for Run. (Not
+	// earlier: during the pool warm-up the default action stops us at once.)
+	signal.Notify(l.sigs, syscall.SIGTERM, syscall.SIGINT)
 	l.mu.Lock()
 	l.readyDone = true
 	l.mu.Unlock()
