@@ -39,6 +39,9 @@ type Tracker struct {
 	mu     sync.Mutex
 	active map[uint64]*tracked
 	idle   chan struct{} // closed while nothing runs
+	// cancelled is set by CancelAll: the process is going away, so a query
+	// that a handler starts after the drain deadline is cancelled at once.
+	cancelled bool
 }
 
 type tracked struct {
@@ -68,7 +71,11 @@ func (t *Tracker) begin(ctx context.Context, tool, requestID string) (context.Co
 		t.idle = make(chan struct{})
 	}
 	t.active[q.info.ID] = q
+	cancelled := t.cancelled
 	t.mu.Unlock()
+	if cancelled {
+		cancel(ErrCancelledByServer)
+	}
 	return ctx, q
 }
 
@@ -136,9 +143,11 @@ func (t *Tracker) Wait(ctx context.Context) error {
 	}
 }
 
-// CancelAll cancels every running query's context; each then ends with StateCancelled.
+// CancelAll cancels every running query's context, and every later one's as it
+// begins; each then ends with StateCancelled. It is for a process going away.
 func (t *Tracker) CancelAll() {
 	t.mu.Lock()
+	t.cancelled = true
 	qs := make([]*tracked, 0, len(t.active))
 	for _, q := range t.active {
 		qs = append(qs, q)
