@@ -48,18 +48,6 @@ type server struct {
 	mu   *sync.Mutex
 }
 
-func cleanEnv() []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "SNOWFLAKE_") || name == "CREDENTIALS_DIRECTORY" {
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
-}
-
 // startServe runs the real binary on a random loopback port and waits for its
 // "listening" log line (serve logs it once the pool is warm and the port is open).
 func startServe(t *testing.T, emu *testemulator.Emulator, extra ...string) *server {
@@ -68,7 +56,7 @@ func startServe(t *testing.T, emu *testemulator.Emulator, extra ...string) *serv
 	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--log-format", "json",
 		"--set", "snowflake.port=" + strconv.Itoa(emu.Port)}, extra...)
 	cmd := exec.Command(bin, args...)
-	cmd.Env = cleanEnv()
+	cmd.Env = testbin.CleanEnv()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +116,7 @@ func runNode(t *testing.T, timeout time.Duration, args ...string) (stdout, stder
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node(t), args...)
-	cmd.Env = cleanEnv()
+	cmd.Env = testbin.CleanEnv()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err = cmd.Run()

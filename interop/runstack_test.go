@@ -33,7 +33,7 @@ func TestRunStack(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(filepath.Join(root, "scripts", "run-stack.sh"), bin)
-	cmd.Env = append(cleanEnv(),
+	cmd.Env = append(testbin.CleanEnv(),
 		"EMULATOR_LISTEN=127.0.0.1:"+freePort(t),
 		"SNOWFLAKE_MCP_LISTEN=127.0.0.1:"+freePort(t))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Ctrl-C reaches the whole group

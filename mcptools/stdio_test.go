@@ -2,7 +2,6 @@ package mcptools_test
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -22,11 +21,7 @@ func TestStdioBinary(t *testing.T) {
 	emu := testemulator.Start(t)
 	bin := testbin.Build(t, "./cmd/snowflake-mcp", "SNOWFLAKE_MCP_BIN")
 	cmd := exec.Command(bin, "stdio", "--log-level", "debug", "--set", "snowflake.port="+strconv.Itoa(emu.Port))
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "SNOWFLAKE_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
+	cmd.Env = testbin.CleanEnv()
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

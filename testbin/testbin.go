@@ -74,3 +74,18 @@ func ModuleRoot() (string, error) {
 	}
 	return filepath.Dir(gomod), nil
 }
+
+// CleanEnv is this process's environment without anything that configures
+// snowflake-mcp or the driver (SNOWFLAKE_*, CREDENTIALS_DIRECTORY), plus extra:
+// a host's own Snowflake settings must not leak into a test's binary.
+func CleanEnv(extra ...string) []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "SNOWFLAKE_") || name == "CREDENTIALS_DIRECTORY" {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return append(out, extra...)
+}

@@ -28,20 +28,6 @@ func bin(t *testing.T) string {
 		"GOFLAGS=-ldflags=-X=main.version="+testVersion)
 }
 
-// cleanEnv is the test process's environment without anything that configures snowflake-mcp,
-// so the host's SNOWFLAKE_* variables cannot leak into a test.
-func cleanEnv(extra ...string) []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "SNOWFLAKE_") || name == "CREDENTIALS_DIRECTORY" {
-			continue
-		}
-		out = append(out, kv)
-	}
-	return append(out, extra...)
-}
-
 type result struct {
 	stdout, stderr string
 	code           int
@@ -50,7 +36,7 @@ type result struct {
 func runBin(t *testing.T, env []string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(bin(t), args...)
-	cmd.Env = cleanEnv(env...)
+	cmd.Env = testbin.CleanEnv(env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -289,7 +275,7 @@ func startServe(t *testing.T, env []string, args ...string) *server {
 	t.Helper()
 	args = append(append([]string{"serve", "--listen", "127.0.0.1:0", "--log-format", "json"}, emulatorArgs(t)...), args...)
 	cmd := exec.Command(bin(t), args...)
-	cmd.Env = cleanEnv(env...)
+	cmd.Env = testbin.CleanEnv(env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -367,19 +353,8 @@ func TestServeHealthAndGracefulStop(t *testing.T) {
 	// The MCP route sits behind the foundation's middleware in the real binary.
 	initReq := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}`
 	mcpPost := func(body string, hdr map[string]string) (int, http.Header, string) {
-		req, _ := http.NewRequest(http.MethodPost, base+"/mcp", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json, text/event-stream")
-		for k, v := range hdr {
-			req.Header.Set(k, v)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, resp.Header, string(b)
+		code, h, b := postMCP(t, base, []byte(body), hdr)
+		return code, h, string(b)
 	}
 	code, hdr, body := mcpPost(initReq, map[string]string{"X-Request-Id": "bin-req-1"})
 	if code != http.StatusOK || hdr.Get("X-Request-Id") != "bin-req-1" || !strings.Contains(body, "serverInfo") {
@@ -443,7 +418,7 @@ func startServeFileLogs(t *testing.T, dir string) *server {
 	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--log-format", "json",
 		"--log-output", "file", "--log-dir", dir, "--config", writeFile(t, "e.yaml", "")}, emulatorArgs(t)...)
 	cmd := exec.Command(bin(t), args...)
-	cmd.Env = cleanEnv()
+	cmd.Env = testbin.CleanEnv()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -479,4 +454,26 @@ func waitUntil(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// postMCP POSTs one JSON-RPC message to base's /mcp as a Streamable HTTP client
+// does, with hdr added, and returns the status, headers and body.
+func postMCP(t *testing.T, base string, body []byte, hdr map[string]string) (int, http.Header, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, base+"/mcp", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, b
 }

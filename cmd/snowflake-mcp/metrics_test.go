@@ -5,7 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -71,24 +71,14 @@ func mcpToolCall(t *testing.T, base, tool string, args map[string]any, hdr map[s
 		"jsonrpc": "2.0", "id": 1, "method": "tools/call",
 		"params": map[string]any{"name": tool, "arguments": args},
 	})
-	req, _ := http.NewRequest(http.MethodPost, base+"/mcp", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("MCP-Protocol-Version", "2025-11-25")
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return resp.StatusCode, false
+	headers := map[string]string{"MCP-Protocol-Version": "2025-11-25"}
+	maps.Copy(headers, hdr)
+	code, respHdr, raw := postMCP(t, base, body, headers)
+	if code != http.StatusOK {
+		return code, false
 	}
 	payload := raw
-	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+	if strings.HasPrefix(respHdr.Get("Content-Type"), "text/event-stream") {
 		sc := bufio.NewScanner(bytes.NewReader(raw))
 		sc.Buffer(make([]byte, 1<<20), 16<<20)
 		for sc.Scan() {
@@ -105,7 +95,7 @@ func mcpToolCall(t *testing.T, base, tool string, args map[string]any, hdr map[s
 	if err := json.Unmarshal(payload, &r); err != nil || r.Result == nil {
 		t.Fatalf("tools/call %s: no result in %q (%v)", tool, raw, err)
 	}
-	return resp.StatusCode, r.Result.IsError
+	return code, r.Result.IsError
 }
 
 // TestServeMetrics runs the real binary against the emulator and checks that /metrics

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/snowflake-mcp/snowflake-mcp/testbin"
 	"github.com/snowflake-mcp/snowflake-mcp/testemulator"
 )
 
@@ -23,7 +24,7 @@ func TestStdioStopCancelsRunningQuery(t *testing.T) {
 			ctx := context.Background()
 			cmd := exec.Command(bin(t), "stdio", "--config", writeFile(t, "e.yaml", ""),
 				"--set", "snowflake.port="+strconv.Itoa(emu.Port))
-			cmd.Env = cleanEnv()
+			cmd.Env = testbin.CleanEnv()
 			in, err := cmd.StdinPipe()
 			if err != nil {
 				t.Fatal(err)
