@@ -93,23 +93,6 @@ func scanOne(dst *string) func(*sql.Rows) (int64, error) {
 	}
 }
 
-// emulatorLogsWhen returns the emulator's log once ready(log) holds, failing
-// the test if it does not within 10s.
-func emulatorLogsWhen(t *testing.T, emu *testemulator.Emulator, ready func(string) bool) string {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		logs := emu.Logs()
-		if ready(logs) {
-			return logs
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("emulator log did not reach the expected state within 10s:\n%s", logs)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func TestPoolWithEmulator(t *testing.T) {
 	emu := startEmulator(t)
 	ctx := context.Background()
@@ -124,7 +107,7 @@ func TestPoolWithEmulator(t *testing.T) {
 		}
 		// The emulator logs each login before answering it, but its stderr reaches
 		// us through a copying goroutine: wait for the three lines, then count.
-		logs := emulatorLogsWhen(t, emu, func(l string) bool { return strings.Count(l, "msg=login")-before >= 3 })
+		logs := emu.LogsWhen(t, func(l string) bool { return strings.Count(l, "msg=login")-before >= 3 })
 		if got := strings.Count(logs, "msg=login") - before; got != 3 {
 			t.Fatalf("Warm logged in %d sessions, want 3", got)
 		}
@@ -140,7 +123,7 @@ func TestPoolWithEmulator(t *testing.T) {
 			t.Fatalf("query: v=%q info=%+v", v, info)
 		}
 		// Lines come in order: once the query's end is in, any login before it is too.
-		logs = emulatorLogsWhen(t, emu, func(l string) bool { return strings.Contains(l, "query="+info.QueryID) })
+		logs = emu.LogsWhen(t, func(l string) bool { return strings.Contains(l, "query="+info.QueryID) })
 		if got := strings.Count(logs, "msg=login") - before; got != 3 {
 			t.Errorf("the first query logged in again (%d logins)", got)
 		}

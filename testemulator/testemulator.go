@@ -155,6 +155,24 @@ func (e *Emulator) stop(t testing.TB, exited chan struct{}) {
 // Logs returns what the emulator wrote to stderr so far.
 func (e *Emulator) Logs() string { return e.logs.String() }
 
+// LogsWhen returns the emulator's log once ready(log) holds, failing the test
+// after 10s. The emulator logs before it answers, but its stderr reaches Logs
+// through os/exec's copying goroutine: a line can trail the answer it belongs to.
+func (e *Emulator) LogsWhen(t testing.TB, ready func(log string) bool) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		logs := e.logs.String()
+		if ready(logs) {
+			return logs
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("testemulator: the emulator log did not reach the expected state within 10s:\n%s", tail(logs, 8000))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // DSN returns a gosnowflake DSN for the default credentials; database and
 // schema may be empty.
 func (e *Emulator) DSN(database, schema string) string {
