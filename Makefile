@@ -40,9 +40,13 @@ lint: tools
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
 
-# Benchmarks print their figures (round trips/s, rows/s, hand-off ms, latency ratios).
-bench: interop-deps
-	$(GO) test -run '^$$' -bench . -benchtime 2s -timeout $(TEST_TIMEOUT) ./...
+# One run end to end (see bench/doc.go): emulator, snowflake-mcp, the TypeScript peer (npm ci
+# in bench/peer) and the direct driver, interleaved; prints a Markdown table, writes bench/results.json.
+# BENCHFLAGS=-quick for a shorter, noisier run while iterating.
+bench: build
+	$(GO) build -o $(BIN)/snowflake-mcp-bench ./cmd/snowflake-mcp-bench
+	$(BIN)/snowflake-mcp-bench -server $(BIN)/snowflake-mcp -emulator $(BIN)/snowflake-emulator \
+		-peer bench/peer -json bench/results.json -commit $(COMMIT) $(BENCHFLAGS)
 
 clean:
 	rm -rf $(BIN) dist

@@ -28,6 +28,9 @@ type Server struct {
 	// AllowedOrigins lists the Origin header values a browser-borne request may carry;
 	// requests without Origin are always allowed (non-browser clients).
 	AllowedOrigins []string `koanf:"allowed_origins"`
+	// BenchTools adds bench_echo, a tool that touches no Snowflake, so `make bench`
+	// can measure the MCP layer alone. Off by default; not for production.
+	BenchTools bool `koanf:"bench_tools"`
 }
 
 // Snowflake holds the account, credentials and endpoint of the Snowflake connection.

@@ -48,6 +48,9 @@ func newMCP(ctx context.Context, cfg *config.Config, logs *logging.Logs, interac
 	tools := mcptools.New(pool, mcptools.Options{
 		Query: cfg.Query, DefaultDatabase: db, DefaultSchema: schema, Version: version, Logger: logs.App,
 	})
+	if cfg.Server.BenchTools {
+		mcptools.AddBenchTools(tools.Server())
+	}
 	return pool, tools, nil
 }
 
