@@ -21,10 +21,12 @@ type caller interface {
 // mcpCaller posts one stateless tools/call over keep-alive HTTP: the same lean
 // client for every MCP server, so the figures are the servers' cost, not a client SDK's.
 type mcpCaller struct {
-	url  string
-	body []byte
-	want []byte // a successful answer contains this
-	http *http.Client
+	url      string
+	body     []byte
+	want     []byte // a successful answer contains this
+	http     *http.Client
+	protocol string
+	tool     string
 }
 
 // mcpProtocol is a protocol version both the go-sdk and the TypeScript SDK serve statelessly.
@@ -32,7 +34,17 @@ const mcpProtocol = "2025-06-18"
 
 func newMCPCaller(url, tool string, args string, want string, conc int) *mcpCaller {
 	body := fmt.Sprintf(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":%q,"arguments":%s}}`, tool, args)
-	return &mcpCaller{url: url, body: []byte(body), want: []byte(want), http: newHTTPClient(conc)}
+	return &mcpCaller{url: url, body: []byte(body), want: []byte(want), http: newHTTPClient(conc), protocol: mcpProtocol}
+}
+
+// newMCPCallerLatest speaks protocol 2026-07-28, where the POST is the whole
+// request: only there does the go-sdk cancel a handler when its client hangs up.
+func newMCPCallerLatest(url, tool string, args string, want string, conc int) *mcpCaller {
+	const v = "2026-07-28"
+	body := fmt.Sprintf(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":%q,"arguments":%s,`+
+		`"_meta":{"io.modelcontextprotocol/protocolVersion":%q,"io.modelcontextprotocol/clientInfo":{"name":"snowflake-mcp-bench","version":"0"},`+
+		`"io.modelcontextprotocol/clientCapabilities":{}}}}`, tool, args, v)
+	return &mcpCaller{url: url, body: []byte(body), want: []byte(want), http: newHTTPClient(conc), protocol: v, tool: tool}
 }
 
 func newHTTPClient(conc int) *http.Client {
@@ -57,7 +69,11 @@ func (c *mcpCaller) call(ctx context.Context, _ int) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("MCP-Protocol-Version", mcpProtocol)
+	req.Header.Set("MCP-Protocol-Version", c.protocol)
+	if c.tool != "" {
+		req.Header.Set("Mcp-Method", "tools/call")
+		req.Header.Set("Mcp-Name", c.tool)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return err

@@ -34,9 +34,10 @@ func inFlight(ctx context.Context, addr string) (int, error) {
 
 // rssInFlight holds n execute_query calls in flight at once (each waits on a
 // long query or for a pool connection), reads RSS while they are, then hangs
-// them all up, which cancels their queries.
+// them all up, which cancels their queries (protocol 2026-07-28: the go-sdk
+// ties a handler to its HTTP request only there).
 func rssInFlight(ctx context.Context, s *server, n int) (int64, error) {
-	c := newMCPCaller(s.mcpURL(), "execute_query", `{"query":"SELECT SYSTEM$WAIT(60) AS BENCH_IN_FLIGHT"}`, `"row_count":1`, n)
+	c := newMCPCallerLatest(s.mcpURL(), "execute_query", `{"query":"SELECT SYSTEM$WAIT(60) AS BENCH_IN_FLIGHT"}`, `"row_count":1`, n)
 	callCtx, hangUp := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for range n {
@@ -59,7 +60,21 @@ func rssInFlight(ctx context.Context, s *server, n int) (int64, error) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	rss, _, err := readMem(s.currentPID())
-	return rss, err
+	if err != nil {
+		return 0, err
+	}
+	hangUp()
+	// Every hung-up call must be gone before the next figure.
+	for k := n; k > 1; {
+		if time.Now().After(deadline.Add(30 * time.Second)) {
+			return 0, fmt.Errorf("%d calls still in flight 30 s after their clients hung up", k)
+		}
+		time.Sleep(20 * time.Millisecond)
+		if k, err = inFlight(ctx, s.addr); err != nil {
+			return 0, err
+		}
+	}
+	return rss, nil
 }
 
 // peakGrowthCapped reads DEMO.PUBLIC.BENCH_BIG (a million rows) with the server's
