@@ -112,12 +112,9 @@ func writeTable(w io.Writer, r *Results) {
 	row("---", "---", "---", "---", "---", "---")
 	ratio := func(prefix, metric string) string {
 		var parts []string
-		for _, sys := range []string{tsPeer, direct} {
+		for _, sys := range []string{tsPeer, direct, baseline} {
 			if f, ok := r.Get(prefix + "/" + ours + "_vs_" + sys + "/" + metric); ok {
-				name := "peer"
-				if sys == direct {
-					name = "direct"
-				}
+				name := map[string]string{tsPeer: "peer", direct: "direct", baseline: "baseline"}[sys]
 				parts = append(parts, fmt.Sprintf("%s×%s", name, spread(f)))
 			}
 		}

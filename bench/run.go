@@ -36,6 +36,11 @@ type Options struct {
 	EmulatorMemLimit int64         // address-space limit of the emulator, bytes
 	Commit           string        // recorded in the results
 	Quick            bool          // recorded: a -quick run has fewer, shorter rounds
+	// BaselineBin, when set, is a second snowflake-mcp build (say, before a change)
+	// measured interleaved with ServerBin in every snowflake-mcp cell, as "baseline".
+	BaselineBin string
+	// ThroughputOnly skips memory, upgrades and drains (for before/after comparisons).
+	ThroughputOnly bool
 }
 
 func (o *Options) logf(format string, args ...any) {
@@ -91,7 +96,10 @@ func Run(ctx context.Context, o Options) (*Results, error) {
 			"pool_max": o.PoolMax, "emulator_mem_limit_bytes": o.EmulatorMemLimit, "upgrades": o.Upgrades,
 			"mcp_protocol": mcpProtocol, "load": "lean net/http client, stateless tools/call, keep-alive, closed loop",
 		}}
-	for _, p := range []*string{&o.PeerDir, &o.ServerBin, &o.EmulatorBin} {
+	for _, p := range []*string{&o.PeerDir, &o.ServerBin, &o.EmulatorBin, &o.BaselineBin} {
+		if *p == "" {
+			continue
+		}
 		abs, err := filepath.Abs(*p)
 		if err != nil {
 			return nil, err
@@ -155,8 +163,22 @@ func Run(ctx context.Context, o Options) (*Results, error) {
 	db.SetMaxOpenConns(o.PoolMax)
 	db.SetMaxIdleConns(o.PoolMax)
 
-	if err := runThroughput(ctx, &o, throughputCases(srv, pr, db), res); err != nil {
+	cases := throughputCases(srv, pr, db)
+	if o.BaselineBin != "" {
+		bo := o
+		bo.ServerBin = o.BaselineBin
+		base, err := startServer(ctx, &bo, dir, emu)
+		if err != nil {
+			return nil, fmt.Errorf("baseline: %w", err)
+		}
+		defer base.stopAll()
+		cases = withBaseline(cases, base)
+	}
+	if err := runThroughput(ctx, &o, cases, res); err != nil {
 		return nil, err
+	}
+	if o.ThroughputOnly {
+		return finish(&o, res, start)
 	}
 	time.Sleep(time.Second)
 	rss, _, _ = readMem(srv.currentPID())
@@ -190,6 +212,10 @@ func Run(ctx context.Context, o Options) (*Results, error) {
 	if err := runDrains(ctx, &o, dir, emu, srv, res); err != nil {
 		return nil, err
 	}
+	return finish(&o, res, start)
+}
+
+func finish(o *Options, res *Results, start time.Time) (*Results, error) {
 	res.Targets = evaluate(res)
 	res.Elapsed = time.Since(start).Seconds()
 	if o.JSONOut != "" {

@@ -32,6 +32,27 @@ func (tc throughputCase) key(system, metric string) string {
 	return tc.name + "/c" + strconv.Itoa(tc.conc) + "/" + system + "/" + metric
 }
 
+// baseline is a second snowflake-mcp build measured beside the first (Options.BaselineBin).
+const baseline = "baseline"
+
+// withBaseline adds, after each snowflake-mcp cell, the same calls against base.
+func withBaseline(cases []throughputCase, base *server) []throughputCase {
+	for i, tc := range cases {
+		var cells []cell
+		for _, cl := range tc.cells {
+			cells = append(cells, cl)
+			if mc, ok := cl.c.(*mcpCaller); ok && cl.system == ours {
+				b := *mc
+				b.url = base.mcpURL()
+				b.http = newHTTPClient(tc.conc)
+				cells = append(cells, cell{baseline, &b, base.currentPID})
+			}
+		}
+		cases[i].cells = cells
+	}
+	return cases
+}
+
 // roundFigures is one round of one cell.
 type roundFigures struct {
 	callsPerS, p50, p99, cpuMS float64

@@ -30,6 +30,8 @@ func main() {
 	flag.IntVar(&o.MemRounds, "mem-rounds", 3, "rounds of the memory and start-up figures")
 	flag.IntVar(&o.PoolMax, "pool", 64, "Snowflake connections per server and for the direct driver")
 	flag.Int64Var(&o.EmulatorMemLimit, "emulator-mem", 4<<30, "address-space limit of the emulator, bytes")
+	flag.StringVar(&o.BaselineBin, "baseline", "", "a second snowflake-mcp binary (e.g. before a change) measured interleaved beside -server")
+	flag.BoolVar(&o.ThroughputOnly, "throughput-only", false, "skip memory, upgrades and drains")
 	flag.Parse()
 	if *quick {
 		o.Quick, o.Rounds, o.RoundTime, o.Upgrades, o.MemRounds = true, 2, time.Second, 5, 1
