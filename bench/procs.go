@@ -213,7 +213,7 @@ func startServer(ctx context.Context, o *Options, dir string, emu *emulator, ext
 		args = append(args, "--set", s)
 	}
 	cmd := exec.CommandContext(ctx, o.ServerBin, args...)
-	cmd.Env = cleanEnv()
+	cmd.Env = append(cleanEnv(), o.serverEnv...)
 	started := time.Now()
 	p, addr, err := startProc(ctx, "snowflake-mcp", cmd, serverListening, 60*time.Second)
 	if err != nil {

@@ -39,8 +39,12 @@ type Options struct {
 	// BaselineBin, when set, is a second snowflake-mcp build (say, before a change)
 	// measured interleaved with ServerBin in every snowflake-mcp cell, as "baseline".
 	BaselineBin string
+	// BaselineEnv is extra environment for the baseline (e.g. GOGC=400 to A/B a runtime setting).
+	BaselineEnv []string
 	// ThroughputOnly skips memory, upgrades and drains (for before/after comparisons).
 	ThroughputOnly bool
+
+	serverEnv []string
 }
 
 func (o *Options) logf(format string, args ...any) {
@@ -167,17 +171,24 @@ func Run(ctx context.Context, o Options) (*Results, error) {
 	if o.BaselineBin != "" {
 		bo := o
 		bo.ServerBin = o.BaselineBin
+		bo.serverEnv = o.BaselineEnv
 		base, err := startServer(ctx, &bo, dir, emu)
 		if err != nil {
 			return nil, fmt.Errorf("baseline: %w", err)
 		}
 		defer base.stopAll()
 		cases = withBaseline(cases, base)
+		defer func() {
+			brss, _, _ := readMem(base.currentPID())
+			o.logf("RSS after load: baseline %.1f MiB", mib(brss))
+		}()
 	}
 	if err := runThroughput(ctx, &o, cases, res); err != nil {
 		return nil, err
 	}
 	if o.ThroughputOnly {
+		rss, _, _ := readMem(srv.currentPID())
+		o.logf("RSS after load: snowflake-mcp %.1f MiB", mib(rss))
 		return finish(&o, res, start)
 	}
 	time.Sleep(time.Second)

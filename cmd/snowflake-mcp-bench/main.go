@@ -31,6 +31,10 @@ func main() {
 	flag.IntVar(&o.PoolMax, "pool", 64, "Snowflake connections per server and for the direct driver")
 	flag.Int64Var(&o.EmulatorMemLimit, "emulator-mem", 4<<30, "address-space limit of the emulator, bytes")
 	flag.StringVar(&o.BaselineBin, "baseline", "", "a second snowflake-mcp binary (e.g. before a change) measured interleaved beside -server")
+	flag.Func("baseline-env", "KEY=VALUE in the baseline's environment (repeatable), e.g. GOGC=400", func(v string) error {
+		o.BaselineEnv = append(o.BaselineEnv, v)
+		return nil
+	})
 	flag.BoolVar(&o.ThroughputOnly, "throughput-only", false, "skip memory, upgrades and drains")
 	flag.Parse()
 	if *quick {
