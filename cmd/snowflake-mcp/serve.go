@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"github.com/snowflake-mcp/snowflake-mcp/config"
 	"github.com/snowflake-mcp/snowflake-mcp/httpapi"
@@ -102,6 +103,9 @@ func serve(ctx context.Context, lc *config.Loaded, logs *logging.Logs) error {
 	})
 	life.AddServer(httpapi.NewServer(cfg.Server, life.Middleware(router), logs), ln)
 
+	// Start-up (package init, config, logins) leaves garbage the first GC would
+	// only find later; collect it and return it to the OS before serving.
+	debug.FreeOSMemory()
 	if err := life.Ready(); err != nil {
 		return err
 	}
