@@ -25,6 +25,10 @@
 // file, which it writes once ready), and two drains read through the emulator's
 // admin view of queries (GET /emulator/queries).
 //
+// For a change's before/after, -baseline OLD_BINARY (and -baseline-env KEY=VALUE)
+// measures a second snowflake-mcp interleaved beside the first in every cell;
+// -throughput-only skips the rest; -quick makes fewer, shorter rounds.
+//
 // Invariants: everything listens on loopback on kernel-chosen ports; every process
 // started is stopped (Pdeathsig covers a crash of the bench itself, except for
 // later generations of an upgraded server); the temporary directory is removed.
