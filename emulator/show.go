@@ -201,7 +201,7 @@ func (s *Server) databaseDDL(ctx context.Context, ss *session, kw string, toks [
 	stmts := []string{"ATTACH ':memory:' AS " + quoteIdent(name), "CREATE SCHEMA " + quoteIdent(name) + `."PUBLIC"`}
 	for j := 0; j+2 < len(rest); j++ {
 		if isKW(rest[j], "COMMENT") && rest[j+1].text == "=" && rest[j+2].kind == tokString {
-			stmts = append(stmts, "COMMENT ON DATABASE "+quoteIdent(name)+" IS "+rest[j+2].text)
+			stmts = append(stmts, "COMMENT ON DATABASE "+quoteIdent(name)+" IS "+duckString(rest[j+2].val))
 		}
 	}
 	for _, st := range stmts {
@@ -350,8 +350,8 @@ func (s *Server) show(ctx context.Context, ss *session, toks []token) (*result, 
 }
 
 func unquoteString(s string) string {
-	if len(s) >= 2 && s[0] == '\'' {
-		return strings.ReplaceAll(s[1:len(s)-1], "''", "'")
+	if toks := lex(s); len(toks) == 1 && toks[0].kind == tokString {
+		return toks[0].val
 	}
 	return s
 }
