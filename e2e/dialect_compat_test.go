@@ -93,6 +93,28 @@ var compatCases = []compatCase{
 	{`SELECT column2 FROM VALUES (1, 'one') AS v`, "one"},
 	{`SELECT COUNT(*) FROM DEMO.SALES.REGIONS WHERE NAME LIKE ANY ('%America', 'Asia%')`, "3"},
 	{`SELECT TOP 1 NAME FROM DEMO.SALES.REGIONS ORDER BY REGION_ID`, "North America"},
+	// everyday functions
+	{`SELECT ROUND(3.14159, 2), POWER(2, 10), SQRT(16), EXP(0), LN(1), LOG(10, 100), PI() > 3.14`, "3.14 | 1024 | 4 | 1 | 0 | 2 | true"},
+	{`SELECT NULLIF(1, 1), IFNULL(NULL, 2), ZEROIFNULL(5), IFF(NULL, 'y', 'n'), NVL2(1, 'a', 'b')`, "NULL | 2 | 5 | n | a"},
+	{`SELECT UUID_STRING() RLIKE '[0-9a-f-]{36}', TRIM(BOTH 'x' FROM 'xax'), TRANSLATE('abc', 'ab', 'xy'), INSERT('abcdef', 2, 3, 'X')`, "true | a | xyc | aXef"},
+	{`SELECT SPLIT('a,b,c', ',')::STRING, ARRAY_SIZE(SPLIT('a,b,c', ',')), STRTOK_TO_ARRAY('a b', ' ')::STRING`, `["a","b","c"] | 3 | ["a","b"]`},
+	{`SELECT TO_TIMESTAMP('2024-03-05 10:11:12'), TO_TIMESTAMP('05.03.2024 10:11', 'DD.MM.YYYY HH24:MI'), TO_TIME('10:11:12')`, "2024-03-05 10:11:12 | 2024-03-05 10:11:00 | 10:11:12"},
+	{`SELECT DATE_TRUNC('week', '2024-03-14'::DATE), DATEADD(week, 2, '2024-01-01'::DATE), DATEADD(q, 1, '2024-01-31'::DATE), WEEKOFYEAR('2024-03-14'::DATE), QUARTER('2024-03-14'::DATE)`, "2024-03-11 | 2024-01-15 | 2024-04-30 | 11 | 1"},
+	{`SELECT TIMESTAMPDIFF(minute, '2024-01-01 10:00:00'::TIMESTAMP, '2024-01-01 11:30:00'::TIMESTAMP), DATEDIFF(hh, '2024-01-01 10:00:00'::TIMESTAMP, '2024-01-02 10:00:00'::TIMESTAMP), TIMEADD(minute, 5, '10:00:00'::TIME)`, "90 | 24 | 10:05:00"},
+	{`SELECT CURRENT_DATE() = CURRENT_DATE, TYPEOF(CURRENT_DATE()::VARIANT) IS NOT NULL`, "true | true"},
+	{`SELECT STDDEV(x), VARIANCE(x), MODE(x), ANY_VALUE(x) IS NOT NULL, COUNT(DISTINCT x) FROM (SELECT 1 AS x UNION ALL SELECT 1 UNION ALL SELECT 4)`, "1.7320508075688772 | 3 | 1 | true | 2"},
+	{`SELECT x, FIRST_VALUE(x) OVER (ORDER BY x), LAST_VALUE(x) OVER (ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING), DENSE_RANK() OVER (ORDER BY x), LEAD(x, 1, 0) OVER (ORDER BY x), NTILE(2) OVER (ORDER BY x) FROM (SELECT 1 AS x UNION ALL SELECT 2 UNION ALL SELECT 3) ORDER BY x LIMIT 1`, "1 | 1 | 3 | 1 | 2 | 1"},
+	{`SELECT SUM(x) OVER (PARTITION BY g), COUNT(*) OVER (PARTITION BY g), AVG(x) OVER (PARTITION BY g) FROM (SELECT 1 AS g, 2 AS x UNION ALL SELECT 1, 4) LIMIT 1`, "6 | 2 | 3"},
+	{`SELECT OBJECT_CONSTRUCT('a', 1, 'b', 'x')::STRING, PARSE_JSON('{"a":[1,2]}'):a[0]::INT + 1, PARSE_JSON('[1,2,3]')[1]::INT`, `{"a":1,"b":"x"} | 2 | 2`},
+	{`SELECT IS_NULL_VALUE(PARSE_JSON('{"a":null}'):a), OBJECT_KEYS(PARSE_JSON('{"a":1,"b":2}'))::STRING, TRY_PARSE_JSON('{bad') IS NULL`, `true | ["a","b"] | true`},
+	{`WITH t AS (SELECT 1 AS a) SELECT a FROM t`, "1"},
+	{`SELECT COUNT(*) FROM DEMO.SALES.ORDERS o JOIN DEMO.SALES.CUSTOMERS c ON c.CUSTOMER_ID = o.CUSTOMER_ID WHERE o.ORDER_ID <= 10`, "10"},
+	{`SELECT REGION_ID, NAME FROM DEMO.SALES.REGIONS WHERE NAME ILIKE '%europe%'`, "2 | Europe"},
+	{`SELECT NAME FROM DEMO.SALES.REGIONS ORDER BY REGION_ID DESC NULLS LAST LIMIT 1 OFFSET 1`, "Latin America"},
+	{`SELECT BITAND(12, 10), BITOR(12, 10), BITXOR(12, 10), 7 % 3`, "8 | 14 | 6 | 1"},
+	{`SELECT TO_BOOLEAN('yes'), TO_BOOLEAN('off'), TO_DOUBLE('1.5'), TO_VARCHAR(42), TO_NUMBER('42')`, "true | false | 1.5 | 42 | 42"},
+	{`SELECT HASH('a') IS NOT NULL, RANDOM() IS NOT NULL, UNIFORM(1, 1, RANDOM())`, "true | true | 1"},
+	{`SELECT CAST('2024-01-01' AS DATE), '12'::NUMBER(10,2), CAST(1.5 AS INT), 3::FLOAT / 2`, "2024-01-01 | 12 | 2 | 1.5"},
 }
 
 // smuggling queries are one SELECT in Snowflake; DuckDB must not run the DELETE.
@@ -252,6 +274,9 @@ func queryRow(ctx context.Context, db *sql.DB, q string) (string, error) {
 	out := make([]string, len(vals))
 	for i, v := range vals {
 		out[i] = render(v)
+		if tm, ok := v.(time.Time); ok && cols[i].DatabaseTypeName() == "TIME" {
+			out[i] = tm.Format("15:04:05.999999999")
+		}
 		if cols[i].DatabaseTypeName() == "BOOLEAN" && v != nil {
 			// the JSON format scans booleans as "1"/"0", Arrow as bool
 			out[i] = strconv.FormatBool(out[i] == "1" || out[i] == "true")
@@ -293,4 +318,71 @@ func render(v any) string {
 func TestMain(m *testing.M) {
 	_ = sf.GetLogger().SetLogLevel("fatal")
 	os.Exit(m.Run())
+}
+
+// TestDialectResultTypes checks the Snowflake types of results, not only values.
+func TestDialectResultTypes(t *testing.T) {
+	emu := testemulator.Start(t)
+	db, err := sql.Open("snowflake", emu.DSN("DEMO", "SALES"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	ctx := context.Background()
+	rows, err := db.QueryContext(ctx, `SELECT 1/3 AS Q, DATEADD(day, 1, '2024-01-01'::DATE) AS D, ARRAY_SIZE(PARSE_JSON('[1,2]')) AS N`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cts, err := rows.ColumnTypes()
+	_ = rows.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, s, ok := cts[0].DecimalSize(); !ok || s != 6 || cts[0].DatabaseTypeName() != "FIXED" {
+		t.Errorf("1/3: %s (%d,%d), want FIXED scale 6", cts[0].DatabaseTypeName(), p, s)
+	}
+	if cts[1].DatabaseTypeName() != "DATE" {
+		t.Errorf("DATEADD on a DATE: %s, want DATE", cts[1].DatabaseTypeName())
+	}
+
+	// DESCRIBE VIEW and a query of the view report the same NUMBER precision.
+	desc, err := db.QueryContext(ctx, "DESCRIBE VIEW DEMO.SALES.DAILY_REVENUE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	described := map[string]string{}
+	dcols, _ := desc.Columns()
+	for desc.Next() {
+		vals := make([]sql.NullString, len(dcols))
+		ptrs := make([]any, len(vals))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := desc.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		described[vals[0].String] = vals[1].String
+	}
+	_ = desc.Close()
+	q, err := db.QueryContext(ctx, "SELECT * FROM DEMO.SALES.DAILY_REVENUE LIMIT 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	qcts, err := q.ColumnTypes()
+	_ = q.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, ct := range qcts {
+		if p, s, ok := ct.DecimalSize(); ok && ct.DatabaseTypeName() == "FIXED" {
+			checked++
+			if want := fmt.Sprintf("NUMBER(%d,%d)", p, s); described[ct.Name()] != want {
+				t.Errorf("column %s: DESCRIBE VIEW says %s, the query says %s", ct.Name(), described[ct.Name()], want)
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatalf("no NUMBER columns compared (described %v)", described)
+	}
 }

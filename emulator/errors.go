@@ -118,7 +118,7 @@ var (
 	argTypesRe = regexp.MustCompile(`No function matches the given name and argument types '([A-Za-z_0-9]+)\(`)
 	convertRe  = regexp.MustCompile(`Could not convert string ['"](.*)['"] to '?([A-Z_0-9]+)`)
 
-	raisedStates = map[string]string{"100051": "22012", "002140": "42601", "100038": "22018", "000002": "0A000"}
+	raisedStates = map[string]string{"100051": "22012", "002140": "42601", "100038": "22018", "000002": "0A000", "100037": "22018"}
 	// duckWords must never reach a client: DuckDB's error classes and hints.
 	duckWords = regexp.MustCompile(`(?i)(binder|parser|catalog|conversion|invalid input|constraint|permission|not implemented) error|did you mean|candidate bindings|LINE \d+:|duckdb`)
 )
