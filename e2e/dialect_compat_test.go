@@ -141,6 +141,11 @@ var errorCases = []struct{ sql, code, state, contains string }{
 	{`SELECT TO_NUMBER('x1')`, "100038", "22018", "is not recognized"},
 	{`SELECT 1; SELECT 2`, "000008", "0A000", "Actual statement count 2 did not match the desired statement count 1."},
 	{`SELECT SYSTEM$WAIT(5)`, "000630", "57014", "timeout"},
+	{`SELECT TO_CHAR(1234.5, '999,990.00')`, "000002", "0A000", "Unsupported feature 'TO_CHAR with a numeric format'"},
+	{`SELECT NAME LIKE ANY (NAME, 'x%') FROM DEMO.SALES.REGIONS`, "000002", "0A000", "Unsupported feature"},
+	{`SELECT f.value FROM TABLE(FLATTEN(INPUT => PARSE_JSON('[]'), OUTER => TRUE)) f`, "000002", "0A000", "Unsupported feature 'FLATTEN with OUTER => TRUE'"},
+	{`SELECT TO_BOOLEAN('maybe')`, "100037", "22018", "Boolean value 'maybe' is not recognized"},
+	{`SELECT TO_DATE('nope')`, "100040", "22007", "Date 'nope' is not recognized"},
 }
 
 var duckPhrases = []string{"Binder Error", "Parser Error", "Catalog Error", "Conversion Error", "Invalid Input Error", "Did you mean", "LINE 1:", "Candidate bindings", "DuckDB", "duckdb"}

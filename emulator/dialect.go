@@ -375,6 +375,10 @@ func rewriteCalls(toks []token) []token {
 		case "TO_DATE", "TRY_TO_DATE", "TO_TIMESTAMP", "TO_TIMESTAMP_NTZ", "TRY_TO_TIMESTAMP", "TO_CHAR", "TO_VARCHAR", "DATE":
 			if len(c.args) == 2 {
 				if s := significant(c.args[1]); len(s) == 1 && s[0].kind == tokString {
+					if (up == "TO_CHAR" || up == "TO_VARCHAR") && numericFormat.MatchString(s[0].val) {
+						toks = splice(toks, c.name, c.end, punct(unsupported("TO_CHAR with a numeric format")))
+						continue
+					}
 					if k := prevSigIndex(toks, c.end); k > 0 && toks[k].kind == tokString {
 						f := strftimeFormat(s[0].val)
 						toks[k] = token{kind: tokString, text: quoteString(f), val: f}
@@ -492,7 +496,7 @@ func rewriteTableFunc(toks []token, c call) []token {
 	case "GENERATOR":
 		n := namedArg(fc.args, "ROWCOUNT")
 		if n == nil {
-			return splice(toks, c.name, c.end, punct("(SELECT sf_error('002140', 'GENERATOR needs ROWCOUNT => n in the emulator'))"))
+			return splice(toks, c.name, c.end, punct("(SELECT "+unsupported("GENERATOR without ROWCOUNT")+")"))
 		}
 		return splice(toks, c.name, c.end, join([]token{punct("(SELECT range AS SF_GENERATOR_ROW FROM range(CAST(")}, n, []token{punct(" AS BIGINT)))")})...)
 	case "FLATTEN":
@@ -504,6 +508,12 @@ func rewriteTableFunc(toks []token, c call) []token {
 // flattenSubquery renders FLATTEN(INPUT => x [, PATH => p]) as a lateral
 // subquery with Snowflake's output columns over DuckDB's json_each.
 func flattenSubquery(args [][]token) []token {
+	if o := namedArg(args, "OUTER"); o != nil && !isKW(significant(o)[0], "FALSE") {
+		return []token{punct(failingFlatten("FLATTEN with OUTER => TRUE"))}
+	}
+	if namedArg(args, "RECURSIVE") != nil || namedArg(args, "MODE") != nil {
+		return []token{punct(failingFlatten("FLATTEN with RECURSIVE or MODE"))}
+	}
 	in := namedArg(args, "INPUT")
 	if in == nil && len(args) > 0 {
 		in = args[0]
@@ -660,7 +670,7 @@ func rewriteInfix(toks []token) []token {
 				alts = append(alts, likeToRegexp(s[0].val))
 			}
 			if alts == nil {
-				toks = splice(toks, i, c.end, punct("= sf_error('002140', '"+up+" ANY takes string literals in the emulator')"))
+				toks = splice(toks, i, c.end, punct("= "+unsupported(up+" ANY with patterns that are not string literals")))
 				continue
 			}
 			flags := "(?s)"
@@ -848,4 +858,19 @@ func strftimeFormat(f string) string {
 		}
 	}
 	return b.String()
+}
+
+// numericFormat matches Snowflake number formats ('999,990.00', '$9.99').
+var numericFormat = regexp.MustCompile(`(?i)^(FM)?[$S]?[90,.DGX]+(MI|S)?$`)
+
+// unsupported is SQL raising Snowflake's unsupported-feature error (000002)
+// for a construct the emulator cannot translate.
+func unsupported(what string) string {
+	return "SF_ERROR('000002', " + quoteString("Unsupported feature '"+what+"' in the emulator.") + ")"
+}
+
+// failingFlatten is a FLATTEN-shaped subquery that raises 000002.
+func failingFlatten(what string) string {
+	e := unsupported(what) // in every column: DuckDB drops unused ones
+	return "(SELECT " + e + " AS SEQ, " + e + " AS KEY, " + e + " AS PATH, " + e + " AS \"INDEX\", " + e + " AS VALUE, " + e + " AS THIS)"
 }

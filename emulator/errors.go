@@ -25,7 +25,11 @@ func snowflakeError(err error) *sfError {
 	}
 	name := func(re *regexp.Regexp) string {
 		if m := re.FindStringSubmatch(msg); m != nil {
-			return strings.ToUpper(strings.Trim(m[1], `"`))
+			for _, g := range m[1:] {
+				if g != "" {
+					return strings.ToUpper(strings.Trim(g, `"`))
+				}
+			}
 		}
 		return ""
 	}
@@ -79,6 +83,12 @@ func snowflakeError(err error) *sfError {
 				return &sfError{"100037", "22018", "Boolean value '" + val + "' is not recognized"}
 			}
 			return &sfError{"100038", "22018", "Numeric value '" + val + "' is not recognized"}
+		case dateRe.MatchString(msg):
+			m := dateRe.FindStringSubmatch(msg)
+			if m[1] == "timestamp" {
+				return &sfError{"100035", "22007", "Timestamp '" + m[2] + "' is not recognized"}
+			}
+			return &sfError{"100040", "22007", "Date '" + m[2] + "' is not recognized"}
 		case strings.Contains(msg, "out of range"):
 			return &sfError{"100039", "22003", "Numeric value out of range"}
 		case strings.Contains(msg, "date") || strings.Contains(msg, "Could not parse string"):
@@ -116,6 +126,7 @@ var (
 	columnRe   = regexp.MustCompile(`^(?:Referenced column|Referenced table|Column|Table) "([^"]+)" not found|does not have a column named "([^"]+)"`)
 	groupByRe  = regexp.MustCompile(`column "([^"]+)" must appear in the GROUP BY clause`)
 	argTypesRe = regexp.MustCompile(`No function matches the given name and argument types '([A-Za-z_0-9]+)\(`)
+	dateRe     = regexp.MustCompile(`(date|timestamp) field (?:format|value out of range): "([^"]*)"`)
 	convertRe  = regexp.MustCompile(`Could not convert string ['"](.*)['"] to '?([A-Z_0-9]+)`)
 
 	raisedStates = map[string]string{"100051": "22012", "002140": "42601", "100038": "22018", "000002": "0A000", "100037": "22018"}
