@@ -94,12 +94,12 @@ func createComments(sql string) (string, []string) {
 		switch {
 		case depth == 1 && at(j+1).kind == tokString:
 			if colName != "" && kind == "TABLE" {
-				stmts = append(stmts, "COMMENT ON COLUMN "+objName+"."+colName+" IS "+at(j+1).text)
+				stmts = append(stmts, "COMMENT ON COLUMN "+objName+"."+colName+" IS "+duckString(at(j+1).val))
 			}
 			drop[sig[j]], drop[sig[j+1]] = true, true
 			j++
 		case depth == 0 && at(j+1).text == "=" && at(j+2).kind == tokString:
-			stmts = append(stmts, "COMMENT ON "+kind+" "+objName+" IS "+at(j+2).text)
+			stmts = append(stmts, "COMMENT ON "+kind+" "+objName+" IS "+duckString(at(j+2).val))
 			drop[sig[j]], drop[sig[j+1]], drop[sig[j+2]] = true, true, true
 			j += 2
 		}

@@ -34,22 +34,11 @@ func classifyError(err error) (code, msg, state string) {
 	if errors.Is(err, context.Canceled) {
 		return "000604", "SQL execution canceled", "57014"
 	}
-	m := err.Error()
-	switch {
-	case strings.HasPrefix(m, "Parser Error"):
-		return "001003", "SQL compilation error:\n" + m, "42000"
-	case strings.HasPrefix(m, "Catalog Error"):
-		return "002003", "SQL compilation error:\n" + m, "42S02"
-	case strings.HasPrefix(m, "Binder Error"):
-		return "000904", "SQL compilation error:\n" + m, "42000"
-	case strings.HasPrefix(m, "Conversion Error"), strings.HasPrefix(m, "Invalid Input Error"):
-		return "100038", m, "22018"
-	case strings.HasPrefix(m, "Constraint Error"):
-		return "100072", m, "22000"
-	case strings.Contains(m, "INTERRUPT"), strings.Contains(m, "Interrupted"):
+	if m := err.Error(); strings.Contains(m, "INTERRUPT") || strings.Contains(m, "Interrupted") {
 		return "000604", "SQL execution canceled", "57014"
 	}
-	return "002003", "SQL compilation error:\n" + m, "42000"
+	se = snowflakeError(err)
+	return se.code, se.msg, se.state
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
@@ -185,7 +174,10 @@ func (s *Server) executeOne(ctx context.Context, ss *session, sqlText string, ar
 		}
 	}
 	sqlText, after := createComments(sqlText)
-	duckSQL := translate(sqlText, ss.state().database)
+	duckSQL, err := translateStatement(sqlText, ss.state().database)
+	if err != nil {
+		return nil, err
+	}
 	stype := statementType(kw, kw2)
 	if describeOnly && stype == stmtSelect {
 		duckSQL = "SELECT * FROM (" + duckSQL + ") LIMIT 0"

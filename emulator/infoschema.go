@@ -111,7 +111,7 @@ func rewriteInfoSchema(toks []token, curDB string) []token {
 		if next.kind == tokSpace || next.kind == tokPunct || (next.kind == tokWord && clauseWords[strings.ToUpper(next.text)]) {
 			sub += " AS " + strings.ToUpper(view.text)
 		}
-		out = append(out, token{tokPunct, sub})
+		out = append(out, token{kind: tokPunct, text: sub})
 		skipUntil = sig[k+2]
 		k += 2
 	}

@@ -34,21 +34,33 @@ func rewriteJSONPaths(toks []token) []token {
 		}
 		// operand: the dotted identifier chain just emitted
 		j := len(out) - 1
-		if j < 0 || (out[j].kind != tokWord && out[j].kind != tokQuoted) {
+		var operand strings.Builder
+		start := j
+		switch {
+		case j >= 0 && out[j].kind == tokPunct && out[j].text == ")":
+			// a call or parenthesised expression: PARSE_JSON('..'):a
+			if start = openingParen(out, j); start < 0 {
+				out = append(out, t)
+				continue
+			}
+			if start > 0 && out[start-1].kind == tokWord {
+				start--
+			}
+			operand.WriteString(renderTokens(append([]token(nil), out[start:]...)))
+		case j >= 0 && (out[j].kind == tokWord || out[j].kind == tokQuoted):
+			for start >= 2 && out[start-1].text == "." && (out[start-2].kind == tokWord || out[start-2].kind == tokQuoted) {
+				start -= 2
+			}
+			for _, o := range out[start:] {
+				if o.kind == tokWord {
+					operand.WriteString(strings.ToUpper(o.text))
+				} else {
+					operand.WriteString(o.text)
+				}
+			}
+		default:
 			out = append(out, t)
 			continue
-		}
-		start := j
-		for start >= 2 && out[start-1].text == "." && (out[start-2].kind == tokWord || out[start-2].kind == tokQuoted) {
-			start -= 2
-		}
-		var operand strings.Builder
-		for _, o := range out[start:] {
-			if o.kind == tokWord {
-				operand.WriteString(strings.ToUpper(o.text))
-			} else {
-				operand.WriteString(o.text)
-			}
 		}
 		// path: word or quoted, then any of .word / [n] / ['key']
 		k := i + 1
@@ -71,7 +83,7 @@ func rewriteJSONPaths(toks []token) []token {
 					k += 3
 					continue
 				case tokString:
-					path += "." + jsonPathQuote(unquoteString(toks[k+1].text))
+					path += "." + jsonPathQuote(toks[k+1].val)
 					k += 3
 					continue
 				}
@@ -88,7 +100,7 @@ func rewriteJSONPaths(toks []token) []token {
 			}
 		}
 		out = out[:start]
-		out = append(out, token{tokPunct, fn + "(" + operand.String() + ", " + quoteString(path) + ")"})
+		out = append(out, token{kind: tokPunct, text: fn + "(" + operand.String() + ", " + quoteString(path) + ")"})
 		i = k - 1
 	}
 	return out
@@ -111,4 +123,24 @@ func jsonPathQuote(k string) string {
 		}
 	}
 	return k
+}
+
+// openingParen returns the index of the "(" matching the ")" at toks[j].
+func openingParen(toks []token, j int) int {
+	depth := 0
+	for k := j; k >= 0; k-- {
+		if toks[k].kind != tokPunct {
+			continue
+		}
+		switch toks[k].text {
+		case ")":
+			depth++
+		case "(":
+			depth--
+			if depth == 0 {
+				return k
+			}
+		}
+	}
+	return -1
 }

@@ -201,7 +201,7 @@ func (s *Server) databaseDDL(ctx context.Context, ss *session, kw string, toks [
 	stmts := []string{"ATTACH ':memory:' AS " + quoteIdent(name), "CREATE SCHEMA " + quoteIdent(name) + `."PUBLIC"`}
 	for j := 0; j+2 < len(rest); j++ {
 		if isKW(rest[j], "COMMENT") && rest[j+1].text == "=" && rest[j+2].kind == tokString {
-			stmts = append(stmts, "COMMENT ON DATABASE "+quoteIdent(name)+" IS "+rest[j+2].text)
+			stmts = append(stmts, "COMMENT ON DATABASE "+quoteIdent(name)+" IS "+duckString(rest[j+2].val))
 		}
 	}
 	for _, st := range stmts {
@@ -350,8 +350,8 @@ func (s *Server) show(ctx context.Context, ss *session, toks []token) (*result, 
 }
 
 func unquoteString(s string) string {
-	if len(s) >= 2 && s[0] == '\'' {
-		return strings.ReplaceAll(s[1:len(s)-1], "''", "'")
+	if toks := lex(s); len(toks) == 1 && toks[0].kind == tokString {
+		return toks[0].val
 	}
 	return s
 }
@@ -526,7 +526,8 @@ type colInfo struct {
 func (s *Server) columns(ctx context.Context, ss *session, scope showScope) ([]colInfo, error) {
 	var args []any
 	q := `SELECT c.database_name, c.schema_name, c.table_name, c.column_name, c.data_type, c.comment, c.column_default, c.is_nullable,
-	  coalesce(list_contains(pk.cols, c.column_name), false), coalesce(list_contains(uq.cols, c.column_name), false)
+	  coalesce(list_contains(pk.cols, c.column_name), false), coalesce(list_contains(uq.cols, c.column_name), false),
+	  EXISTS (SELECT 1 FROM duckdb_views() v WHERE v.database_name = c.database_name AND v.schema_name = c.schema_name AND v.view_name = c.table_name)
 	FROM duckdb_columns() c
 	LEFT JOIN (SELECT database_name d, schema_name s, table_name t, flatten(list(constraint_column_names)) cols FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' GROUP BY ALL) pk
 	  ON pk.d = c.database_name AND pk.s = c.schema_name AND pk.t = c.table_name
@@ -547,10 +548,14 @@ func (s *Server) columns(ctx context.Context, ss *session, scope showScope) ([]c
 		var c colInfo
 		var dt string
 		var comment sql.NullString
-		if err := rows.Scan(&c.db, &c.schema, &c.table, &c.name, &dt, &comment, &c.def, &c.nullable, &c.pk, &c.unique); err != nil {
+		var view bool
+		if err := rows.Scan(&c.db, &c.schema, &c.table, &c.name, &dt, &comment, &c.def, &c.nullable, &c.pk, &c.unique, &view); err != nil {
 			return nil, fmt.Errorf("list columns: %w", err)
 		}
 		c.sfType = snowflakeTypeName(dt)
+		if view {
+			c.sfType = resultTypeName(dt)
+		}
 		c.comment = comment.String
 		out = append(out, c)
 	}
@@ -625,6 +630,15 @@ func (s *Server) describe(ctx context.Context, ss *session, toks []token) (*resu
 	}
 	return synth([]spec{{"name", "text"}, {"type", "text"}, {"kind", "text"}, {"null?", "text"}, {"default", "text"}, {"primary key", "text"},
 		{"unique key", "text"}, {"check", "text"}, {"expression", "text"}, {"comment", "text"}, {"policy name", "text"}, {"privacy domain", "text"}}, out), nil
+}
+
+// resultTypeName is the type a query's rowtype reports for a DuckDB type, so
+// that describing a view and querying it agree on NUMBER precision.
+func resultTypeName(dt string) string {
+	if c, _ := columnFor("", dt); c.Type == "fixed" && c.Precision != nil && c.Scale != nil {
+		return fmt.Sprintf("NUMBER(%d,%d)", *c.Precision, *c.Scale)
+	}
+	return snowflakeTypeName(dt)
 }
 
 // snowflakeTypeName renders a DuckDB column type the way Snowflake's DESCRIBE spells it.

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"strconv"
 	"strings"
 )
 
@@ -9,6 +10,10 @@ import (
 type token struct {
 	kind tokKind
 	text string
+	// val is a string literal's value after Snowflake's escapes are read.
+	val string
+	// open marks a string, quoted identifier or comment left unterminated.
+	open bool
 }
 
 type tokKind int
@@ -22,7 +27,11 @@ const (
 	tokPunct
 )
 
-// lex splits sql into tokens. It never fails: unterminated quotes run to the end.
+// lex splits sql into tokens by Snowflake's lexical rules: `--` and `//`
+// line comments, /* */ block comments ending at the first */ (they do not
+// nest), '...' strings with ” and backslash escapes, $$...$$ strings and
+// "quoted" identifiers with "". It never fails: an unterminated string,
+// identifier or comment runs to the end and is marked open.
 func lex(sql string) []token {
 	var toks []token
 	i := 0
@@ -30,52 +39,45 @@ func lex(sql string) []token {
 		c := sql[i]
 		start := i
 		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f':
-			for i < len(sql) && strings.IndexByte(" \t\n\r\f", sql[i]) >= 0 {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
+			for i < len(sql) && strings.IndexByte(" \t\n\r\f\v", sql[i]) >= 0 {
 				i++
 			}
-			toks = append(toks, token{tokSpace, sql[start:i]})
+			toks = append(toks, token{kind: tokSpace, text: sql[start:i]})
 		case c == '-' && i+1 < len(sql) && sql[i+1] == '-', c == '/' && i+1 < len(sql) && sql[i+1] == '/':
 			for i < len(sql) && sql[i] != '\n' {
 				i++
 			}
-			toks = append(toks, token{tokSpace, sql[start:i]})
+			toks = append(toks, token{kind: tokSpace, text: sql[start:i]})
 		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
 			end := strings.Index(sql[i+2:], "*/")
-			if end < 0 {
+			open := end < 0
+			if open {
 				i = len(sql)
 			} else {
 				i += end + 4
 			}
-			toks = append(toks, token{tokSpace, sql[start:i]})
+			toks = append(toks, token{kind: tokSpace, text: sql[start:i], open: open})
 		case c == '\'':
-			i++
-			for i < len(sql) {
-				if sql[i] == '\\' && i+1 < len(sql) {
-					i += 2
-					continue
-				}
-				if sql[i] == '\'' {
-					if i+1 < len(sql) && sql[i+1] == '\'' {
-						i += 2
-						continue
-					}
-					i++
-					break
-				}
-				i++
-			}
-			toks = append(toks, token{tokString, sql[start:i]})
+			val, n, open := lexString(sql[i:])
+			i += n
+			toks = append(toks, token{kind: tokString, text: sql[start:i], val: val, open: open})
 		case c == '$' && i+1 < len(sql) && sql[i+1] == '$':
 			end := strings.Index(sql[i+2:], "$$")
-			if end < 0 {
+			open := end < 0
+			if open {
 				i = len(sql)
 			} else {
 				i += end + 4
 			}
-			toks = append(toks, token{tokString, sql[start:i]})
+			val := sql[start+2 : max(start+2, i-2)]
+			if open {
+				val = sql[start+2:]
+			}
+			toks = append(toks, token{kind: tokString, text: sql[start:i], val: val, open: open})
 		case c == '"':
 			i++
+			open := true
 			for i < len(sql) {
 				if sql[i] == '"' {
 					if i+1 < len(sql) && sql[i+1] == '"' {
@@ -83,30 +85,127 @@ func lex(sql string) []token {
 						continue
 					}
 					i++
+					open = false
 					break
 				}
 				i++
 			}
-			toks = append(toks, token{tokQuoted, sql[start:i]})
+			toks = append(toks, token{kind: tokQuoted, text: sql[start:i], open: open})
 		case isIdentStart(c):
 			for i < len(sql) && isIdentPart(sql[i]) {
 				i++
 			}
-			toks = append(toks, token{tokWord, sql[start:i]})
-		case c >= '0' && c <= '9':
-			for i < len(sql) && (isIdentPart(sql[i]) || sql[i] == '.') {
-				i++
-			}
-			toks = append(toks, token{tokNumber, sql[start:i]})
+			toks = append(toks, token{kind: tokWord, text: sql[start:i]})
+		case c >= '0' && c <= '9', c == '.' && i+1 < len(sql) && sql[i+1] >= '0' && sql[i+1] <= '9':
+			i = lexNumber(sql, i)
+			toks = append(toks, token{kind: tokNumber, text: sql[start:i]})
 		case c == ':' && i+1 < len(sql) && sql[i+1] == ':':
 			i += 2
-			toks = append(toks, token{tokPunct, "::"})
+			toks = append(toks, token{kind: tokPunct, text: "::"})
+		case c == '=' && i+1 < len(sql) && sql[i+1] == '>':
+			i += 2
+			toks = append(toks, token{kind: tokPunct, text: "=>"})
 		default:
 			i++
-			toks = append(toks, token{tokPunct, sql[start:i]})
+			toks = append(toks, token{kind: tokPunct, text: sql[start:i]})
 		}
 	}
 	return toks
+}
+
+// lexNumber scans digits, one decimal point and an exponent starting at i.
+func lexNumber(sql string, i int) int {
+	digits := func() {
+		for i < len(sql) && sql[i] >= '0' && sql[i] <= '9' {
+			i++
+		}
+	}
+	digits()
+	if i < len(sql) && sql[i] == '.' {
+		i++
+		digits()
+	}
+	if i < len(sql) && (sql[i] == 'e' || sql[i] == 'E') {
+		j := i + 1
+		if j < len(sql) && (sql[j] == '+' || sql[j] == '-') {
+			j++
+		}
+		if j < len(sql) && sql[j] >= '0' && sql[j] <= '9' {
+			i = j
+			digits()
+		}
+	}
+	return i
+}
+
+// lexString reads a '...' literal at the start of s and returns its value,
+// its length in s and whether it was left open. Snowflake reads ” as a
+// quote and these backslash escapes: \' \" \\ \b \f \n \r \t \0, octal
+// \ooo, hex \xhh and \uhhhh; any other escaped character stands for itself.
+func lexString(s string) (string, int, bool) {
+	var b strings.Builder
+	i := 1
+	for i < len(s) {
+		c := s[i]
+		switch {
+		case c == '\'' && i+1 < len(s) && s[i+1] == '\'':
+			b.WriteByte('\'')
+			i += 2
+		case c == '\'':
+			return b.String(), i + 1, false
+		case c == '\\' && i+1 < len(s):
+			i += 1 + readEscape(&b, s[i+1:])
+		default:
+			b.WriteByte(c)
+			i++
+		}
+	}
+	return b.String(), len(s), true
+}
+
+// readEscape writes the character an escape after a backslash stands for
+// and returns how many bytes of s it used.
+func readEscape(b *strings.Builder, s string) int {
+	switch s[0] {
+	case 'b':
+		b.WriteByte('\b')
+	case 'f':
+		b.WriteByte('\f')
+	case 'n':
+		b.WriteByte('\n')
+	case 'r':
+		b.WriteByte('\r')
+	case 't':
+		b.WriteByte('\t')
+	case 'x':
+		if len(s) >= 3 {
+			if v, err := strconv.ParseUint(s[1:3], 16, 8); err == nil {
+				b.WriteRune(rune(v))
+				return 3
+			}
+		}
+		b.WriteByte('x')
+	case 'u':
+		if len(s) >= 5 {
+			if v, err := strconv.ParseUint(s[1:5], 16, 32); err == nil {
+				b.WriteRune(rune(v))
+				return 5
+			}
+		}
+		b.WriteByte('u')
+	default:
+		if s[0] >= '0' && s[0] <= '7' {
+			n := 1
+			for n < 3 && n < len(s) && s[n] >= '0' && s[n] <= '7' {
+				n++
+			}
+			v, _ := strconv.ParseUint(s[:n], 8, 32)
+			b.WriteRune(rune(v))
+			return n
+		}
+		b.WriteByte(s[0])
+	}
+	return 1
 }
 
 func isIdentStart(c byte) bool {
@@ -151,10 +250,16 @@ var typeRewrites = map[string]string{
 // scalarRewrites maps Snowflake functions onto DuckDB equivalents by name.
 var scalarRewrites = map[string]string{
 	"PARSE_JSON":           "JSON",
+	"TIMESTAMPADD":         "DATEADD",
+	"TIMEADD":              "DATEADD",
+	"DATE_PART":            "SF_DATE_PART",
+	"DATE_TRUNC":           "SF_DATE_TRUNC",
+	"REGEXP_REPLACE":       "SF_REGEXP_REPLACE",
+	"ARRAY_TO_STRING":      "SF_ARRAY_TO_STRING",
+	"ARRAY_SIZE":           "SF_ARRAY_SIZE",
 	"TO_VARIANT":           "TO_JSON",
 	"ARRAY_CONSTRUCT":      "LIST_VALUE",
 	"OBJECT_CONSTRUCT":     "JSON_OBJECT",
-	"ARRAY_SIZE":           "LEN",
 	"IFF":                  "IF",
 	"NVL":                  "COALESCE",
 	"SYSDATE":              "NOW",
@@ -170,13 +275,32 @@ var scalarRewrites = map[string]string{
 // names are mapped where a type is expected (after `::`, AS, or a column name
 // in a definition list), and a few functions are renamed.
 func translate(sql, curDB string) string {
-	toks := rewriteSample(rewriteDecode(rewriteTop(quoteDateParts(rewriteJSONPaths(rewriteInfoSchema(lex(sql), curDB))))))
+	return translateTokens(lex(sql), curDB)
+}
+
+// translateTokens renders lexed Snowflake SQL as DuckDB SQL. Comments become
+// a space and strings are re-quoted in DuckDB's own form, so DuckDB reads
+// exactly the tokens Snowflake would.
+func translateTokens(toks []token, curDB string) string {
+	toks = rewriteSample(rewriteDecode(rewriteTop(quoteDateParts(rewriteJSONPaths(rewriteInfoSchema(toks, curDB))))))
+	toks = rewriteDialect(toks)
 	var b strings.Builder
-	b.Grow(len(sql) + 16)
 	var prev, prev2 token
 	for i, t := range toks {
 		if t.kind != tokWord {
-			b.WriteString(t.text)
+			switch {
+			case t.kind == tokSpace && (strings.HasPrefix(t.text, "--") || strings.HasPrefix(t.text, "//") || strings.HasPrefix(t.text, "/*")):
+				b.WriteByte(' ')
+			case t.kind == tokString:
+				if s := b.String(); s != "" && isIdentPart(s[len(s)-1]) {
+					b.WriteByte(' ') // never E'..', X'..' or U&'..' to DuckDB
+				}
+				b.WriteString(duckString(t.val))
+			case t.kind == tokPunct && t.text == "$":
+				b.WriteString("$ ") // never a DuckDB $tag$ string
+			default:
+				b.WriteString(t.text)
+			}
 			if t.kind != tokSpace {
 				prev2, prev = prev, t
 			}
@@ -272,7 +396,7 @@ func quoteDateParts(toks []token) []token {
 		if l := nextSigIndex(toks, k); l < 0 || toks[l].text != "," {
 			continue
 		}
-		toks[k] = token{tokString, quoteString(strings.ToLower(toks[k].text))}
+		toks[k] = token{kind: tokString, text: quoteString(strings.ToLower(toks[k].text)), val: strings.ToLower(toks[k].text)}
 	}
 	return toks
 }
@@ -317,7 +441,7 @@ func rewriteTop(toks []token) []token {
 		}
 		out := append([]token{}, toks[:j]...)
 		out = append(out, toks[rest:]...)
-		return append(out, token{tokPunct, " LIMIT " + n})
+		return append(out, token{kind: tokPunct, text: " LIMIT " + n})
 	}
 	return toks
 }
@@ -357,7 +481,7 @@ func rewriteSample(toks []token) []token {
 			repl = "TABLESAMPLE " + toks[k].text + " ROWS"
 		}
 		out := append([]token{}, toks[:i]...)
-		out = append(out, token{tokPunct, repl})
+		out = append(out, token{kind: tokPunct, text: repl})
 		toks = append(out, toks[l+1:]...)
 	}
 	return toks
@@ -408,7 +532,7 @@ func rewriteDecode(toks []token) []token {
 		}
 		join := func(ts []token) []token { return ts }
 		var repl []token
-		add := func(s string) { repl = append(repl, token{tokPunct, s}) }
+		add := func(s string) { repl = append(repl, token{kind: tokPunct, text: s}) }
 		add("(CASE")
 		for a := 1; a+1 < len(args); a += 2 {
 			// Snowflake's DECODE matches NULL to NULL

@@ -7,11 +7,11 @@ import (
 
 func TestTranslate(t *testing.T) {
 	cases := []struct{ in, want string }{
-		{`select a, "b" from t where s = 'x y' -- c`, `SELECT A, "b" FROM T WHERE S = 'x y' -- c`},
+		{`select a, "b" from t where s = 'x y' -- c`, `SELECT A, "b" FROM T WHERE S = 'x y'  `},
 		{`select '{"a":1}'::variant, x::number, y::number(10,2), z::timestamp_ntz`, `SELECT '{"a":1}'::JSON, X::DECIMAL(38,0), Y::DECIMAL(10,2), Z::TIMESTAMP`},
 		{`create table t (a number, b string, c variant, d timestamp_ltz)`, `CREATE TABLE T (A DECIMAL(38,0), B VARCHAR, C JSON, D TIMESTAMPTZ)`},
 		{`select iff(a, 1, 2), parse_json(s) from x`, `SELECT IF(A, 1, 2), JSON(S) FROM X`},
-		{`select $$it's$$, "Mixed"."Case"`, `SELECT $$it's$$, "Mixed"."Case"`},
+		{`select $$it's$$, "Mixed"."Case"`, `SELECT 'it''s', "Mixed"."Case"`},
 		{`select t.variant from t`, `SELECT T.VARIANT FROM T`},
 		{`select settings:audience::string, c.settings:ab_test, v:a.b[0]['k'] from c`, `SELECT json_extract_string(SETTINGS, '$.audience'), json_extract(C.SETTINGS, '$.ab_test'), json_extract(V, '$.a.b[0].k') FROM C`},
 		{`select [1,2,3][1:2], {'a': 1}`, `SELECT [1,2,3][1:2], {'a': 1}`},
@@ -19,7 +19,7 @@ func TestTranslate(t *testing.T) {
 		{`select * from t sample (10)`, `SELECT * FROM T TABLESAMPLE 10%`},
 		{`select * from t tablesample bernoulli (3 rows)`, `SELECT * FROM T TABLESAMPLE 3 ROWS`},
 		{`select decode(x, 1, 'one', f(2, 3), 'two', 'other')`, `SELECT (CASE WHEN (X) IS NOT DISTINCT FROM ( 1) THEN ( 'one') WHEN (X) IS NOT DISTINCT FROM ( F(2, 3)) THEN ( 'two') ELSE ( 'other') END)`},
-		{`select dateadd(day, 1, d), date_trunc(month, d)`, `SELECT DATEADD('day', 1, D), DATE_TRUNC('month', D)`},
+		{`select dateadd(day, 1, d), date_trunc(month, d)`, `SELECT DATEADD('day', 1, D), SF_DATE_TRUNC('month', D)`},
 	}
 	for _, c := range cases {
 		if got := translate(c.in, "DEMO"); got != c.want {
