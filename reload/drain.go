@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -139,23 +138,23 @@ func (s *server) quiesce(idleFor time.Duration, drainStart, deadline time.Time) 
 	}
 }
 
-// drain stops this generation: readiness 503, SSE streams ended, listeners
-// closed, keep-alive clients told to reconnect, in-flight requests finished,
-// queries given until the drain deadline and then cancelled, closers run. A
-// timer force-exits if all that hangs past DrainTimeout+HardGrace.
+// drain stops this generation: readiness 503, then after DrainDelay SSE
+// streams ended, listeners closed, keep-alive clients told to reconnect,
+// in-flight requests finished, queries given until the drain deadline and
+// then cancelled, closers run. Run bounds the whole with a hard deadline.
 func (l *Lifecycle) drain(servers []*server) error {
-	start := time.Now()
-	deadline := start.Add(l.opts.DrainTimeout)
-	hard := time.AfterFunc(l.opts.DrainTimeout+l.opts.HardGrace, func() {
-		l.log.Error("drain overran its hard deadline; exiting now", "after", time.Since(start))
-		os.Exit(1)
-	})
-	defer hard.Stop()
-
 	l.draining.Store(true)
 	if l.opts.Readiness != nil {
 		l.opts.Readiness.SetDraining()
 	}
+	if l.opts.DrainDelay > 0 {
+		// Still accepting, but /readyz says 503: balancers and Kubernetes
+		// take this instance out before its listener goes away.
+		l.log.Info("readiness off; listener stays open for drain_delay", "drain_delay", l.opts.DrainDelay)
+		time.Sleep(l.opts.DrainDelay)
+	}
+	start := time.Now()
+	deadline := start.Add(l.opts.DrainTimeout)
 	l.drainCancel()
 
 	// Stop accepting: the kernel queue stays with the new generation (or is
