@@ -16,14 +16,28 @@ import (
 // clients and tests can tell which generation answered.
 const PIDHeader = "X-Served-By-Pid"
 
+// GenerationHeader carries the serving process's generation (1 for a fresh
+// start, one more per hand-off); UpgradesHeader, on /healthz and /readyz
+// only, "<succeeded> <failed>" upgrades started from it (daemon reload reads
+// it to tell a failed upgrade).
+const (
+	GenerationHeader = "X-Snowflake-Mcp-Generation"
+	UpgradesHeader   = "X-Snowflake-Mcp-Upgrades"
+)
+
 // Middleware wraps the HTTP handler of every server this lifecycle drains:
 // it stamps PIDHeader, answers with "Connection: close" once draining (so
 // keep-alive clients move to the new generation between requests), and ties
 // long-lived SSE GET streams to the drain so they end first.
 func (l *Lifecycle) Middleware(next http.Handler) http.Handler {
-	pid := strconv.Itoa(l.pid)
+	pid, gen := strconv.Itoa(l.pid), strconv.Itoa(l.generation)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(PIDHeader, pid)
+		w.Header().Set(GenerationHeader, gen)
+		if r.URL.Path == "/readyz" || r.URL.Path == "/healthz" {
+			s := l.Stats()
+			w.Header().Set(UpgradesHeader, fmt.Sprintf("%d %d", s.Upgrades, s.FailedUpgrades))
+		}
 		w = &closeWriter{ResponseWriter: w, l: l}
 		if r.Method == http.MethodGet && strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
 			ctx, cancel := context.WithCancel(r.Context())

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -133,6 +134,12 @@ func New(opts Options) (*Lifecycle, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.PIDFile != "" {
+		// Fail now, not at Ready after the pool warmed up.
+		if err := os.MkdirAll(filepath.Dir(opts.PIDFile), 0o755); err != nil {
+			return nil, fmt.Errorf("reload: PID file directory: %w", err)
+		}
 	}
 	// Catch SIGHUP and SIGUSR1 from the start: their default action kills
 	// the process, and a starting child must survive a stray one.
