@@ -238,6 +238,14 @@ func (l *Lifecycle) Ready() error {
 		return fmt.Errorf("reload: ready: %w", err)
 	}
 	readySent.Store(true)
+	if l.upg.HasParent() && l.opts.Logs != nil {
+		// logrotate may have renamed the files since this generation opened
+		// them, and its SIGUSR1 went to the PID the file named then, the
+		// parent's: open the current paths now that this PID is the one.
+		if err := l.opts.Logs.Reopen(); err != nil {
+			l.log.Warn("reopening log files at ready failed", "err", err)
+		}
+	}
 	// From here on a stop signal must drain, not kill: queue it for Run. (Not
 	// earlier: during the pool warm-up the default action stops us at once.)
 	signal.Notify(l.sigs, syscall.SIGTERM, syscall.SIGINT)
