@@ -152,11 +152,15 @@ func TestPM2ZeroDowntimeKeeper(t *testing.T) {
 		t.Fatal(err)
 	}
 	killed := time.Now()
-	waitFor(t, 5*time.Second, "healthy again after kill -9", func() bool {
+	waitFor(t, 30*time.Second, "healthy again after kill -9", func() bool {
 		code, by := get(base + "/healthz")
 		return code == 200 && by != victim && by != 0
 	})
-	t.Logf("healthy again %v after kill -9 of PID %d", time.Since(killed).Round(time.Millisecond), victim)
+	healed := time.Since(killed)
+	t.Logf("healthy again %v after kill -9 of PID %d", healed.Round(time.Millisecond), victim)
+	if healed > 5*time.Second {
+		t.Errorf("healthy again only %v after kill -9, want within 5s", healed.Round(time.Millisecond))
+	}
 	if a, _ := p.app("snowflake-mcp"); a.PM2Env.RestartTime != after.PM2Env.RestartTime+1 {
 		t.Errorf("restart_time %d after the crash, want %d (PM2 saw it)", a.PM2Env.RestartTime, after.PM2Env.RestartTime+1)
 	}
