@@ -158,8 +158,14 @@ func TestPM2ZeroDowntimeKeeper(t *testing.T) {
 	})
 	healed := time.Since(killed)
 	t.Logf("healthy again %v after kill -9 of PID %d", healed.Round(time.Millisecond), victim)
-	if healed > 5*time.Second {
-		t.Errorf("healthy again only %v after kill -9, want within 5s", healed.Round(time.Millisecond))
+	// 5s for the release binary (1.2s measured at load 35 on 2 cores); a race
+	// build starts two processes (keeper, server) several times slower.
+	bound := 5 * time.Second
+	if raceBuild && os.Getenv("SNOWFLAKE_MCP_BIN") == "" {
+		bound = 15 * time.Second
+	}
+	if healed > bound {
+		t.Errorf("healthy again only %v after kill -9, want within %v", healed.Round(time.Millisecond), bound)
 	}
 	if a, _ := p.app("snowflake-mcp"); a.PM2Env.RestartTime != after.PM2Env.RestartTime+1 {
 		t.Errorf("restart_time %d after the crash, want %d (PM2 saw it)", a.PM2Env.RestartTime, after.PM2Env.RestartTime+1)
