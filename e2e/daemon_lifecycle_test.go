@@ -30,7 +30,8 @@ func TestDaemonStartStatusReloadStop(t *testing.T) {
 	took := time.Since(start)
 	if r.code != 0 || took > 10*time.Second {
 		app, _ := os.ReadFile(filepath.Join(dir, "logs", "application.log"))
-		t.Fatalf("daemon start: exit %d after %v, want 0 within 10s\nstdout: %s\nstderr: %s\napplication.log:\n%s", r.code, took, r.stdout, r.stderr, app)
+		out, _ := os.ReadFile(filepath.Join(dir, "logs", "daemon.out"))
+		t.Fatalf("daemon start: exit %d after %v, want 0 within 10s\nstdout: %s\nstderr: %s\napplication.log:\n%s\ndaemon.out:\n%s", r.code, took, r.stdout, r.stderr, app, out)
 	}
 	pid := readPID(pidFile)
 	if !alive(pid) {
@@ -87,6 +88,10 @@ func TestDaemonStartStatusReloadStop(t *testing.T) {
 	r = run(t, dir, nil, args("start")...)
 	if r.code != 0 || !strings.Contains(r.stdout, "removing stale PID file") {
 		t.Fatalf("start over a stale PID file: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	beforeRestart := readPID(pidFile)
+	if r = run(t, dir, nil, args("restart")...); r.code != 0 || readPID(pidFile) == beforeRestart || alive(beforeRestart) {
+		t.Errorf("restart: exit %d, PID %d -> %d\n%s%s", r.code, beforeRestart, readPID(pidFile), r.stdout, r.stderr)
 	}
 	last := readPID(pidFile)
 	if r = run(t, dir, nil, args("stop")...); r.code != 0 || alive(last) {
