@@ -10,7 +10,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.d
 STATICCHECK ?= $(shell $(GO) env GOPATH)/bin/staticcheck
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all build run test lint bench clean interop-deps tools
+.PHONY: all build run test lint bench clean interop-deps pm2-deps tools
 
 all: build
 
@@ -29,7 +29,14 @@ interop/node_modules: interop/package.json interop/package-lock.json
 
 interop-deps: interop/node_modules
 
-test: interop-deps
+# PM2 (pinned) for running the server under it and for the e2e tests that do.
+deploy/pm2/node_modules: deploy/pm2/package.json deploy/pm2/package-lock.json
+	npm ci --prefix deploy/pm2 --no-audit --no-fund
+	touch deploy/pm2/node_modules
+
+pm2-deps: deploy/pm2/node_modules
+
+test: interop-deps pm2-deps
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 tools:

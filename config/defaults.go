@@ -51,6 +51,7 @@ func Defaults() Config {
 		Reload: Reload{
 			UpgradeTimeout: 60 * time.Second,
 			Mode:           "upgrade",
+			Supervisor:     "auto",
 		},
 	}
 }
