@@ -70,6 +70,9 @@ func (l *Loaded) validate() error {
 	if sf.Port < 0 || sf.Port > 65535 {
 		return l.fail("snowflake.port", "%d is not a port from 0 to 65535", sf.Port)
 	}
+	if sf.ConnectTimeout <= 0 {
+		return l.fail("snowflake.connect_timeout", "must be greater than 0 (e.g. 5s): it bounds how long a call waits for an unreachable Snowflake")
+	}
 
 	p := c.Pool
 	if p.MaxOpen < 1 {
