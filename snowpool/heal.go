@@ -43,6 +43,9 @@ type healer struct {
 	driver.Connector
 	// stale is the UnixNano before which logins are suspect (0: none).
 	stale atomic.Int64
+	// background counts driver calls left running after their caller gave up,
+	// and closes of gone sessions: Pool.Close waits for them, bounded.
+	background sync.WaitGroup
 }
 
 func (h *healer) Connect(ctx context.Context) (driver.Conn, error) {
@@ -72,6 +75,9 @@ type healingConn struct {
 	born int64
 	bad  atomic.Bool
 	once sync.Once
+	// inflight is the driver call left running by detach; Close waits for it,
+	// since the driver's connection is not safe to close under a running call.
+	inflight sync.WaitGroup
 }
 
 var (
@@ -107,13 +113,55 @@ func (c *healingConn) observe(err error) error {
 	return err
 }
 
+// detach runs call but returns as soon as ctx ends. gosnowflake answers a
+// cancelled statement only after its abort request got through, retried on a
+// background context for tens of seconds when Snowflake is down; the caller
+// must not wait for that. The connection is then marked bad, and the call and
+// the connection's close finish in the background (discard releases a result
+// that arrives too late).
+func detach[T any](ctx context.Context, c *healingConn, call func() (T, error), discard func(T)) (T, error) {
+	if ctx.Done() == nil {
+		return call()
+	}
+	type result struct {
+		v   T
+		err error
+	}
+	ch := make(chan result, 1)
+	c.inflight.Add(1)
+	go func() {
+		defer c.inflight.Done()
+		v, err := call()
+		ch <- result{v, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-ctx.Done():
+		c.bad.Store(true)
+		c.h.background.Add(1)
+		go func() {
+			defer c.h.background.Done()
+			if r := <-ch; r.err == nil && discard != nil {
+				discard(r.v)
+			}
+		}()
+		var zero T
+		return zero, ctx.Err()
+	}
+}
+
 func (c *healingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	rows, err := c.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
+	rows, err := detach(ctx, c, func() (driver.Rows, error) {
+		return c.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
+	}, func(r driver.Rows) { _ = r.Close() })
 	return rows, c.observe(err)
 }
 
 func (c *healingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	res, err := c.Conn.(driver.ExecerContext).ExecContext(ctx, query, args)
+	res, err := detach(ctx, c, func() (driver.Result, error) {
+		return c.Conn.(driver.ExecerContext).ExecContext(ctx, query, args)
+	}, nil)
 	return res, c.observe(err)
 }
 
@@ -127,7 +175,10 @@ func (c *healingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (drive
 }
 
 func (c *healingConn) Ping(ctx context.Context) error {
-	return c.observe(c.Conn.(driver.Pinger).Ping(ctx))
+	_, err := detach(ctx, c, func() (struct{}, error) {
+		return struct{}{}, c.Conn.(driver.Pinger).Ping(ctx)
+	}, nil)
+	return c.observe(err)
 }
 
 func (c *healingConn) CheckNamedValue(nv *driver.NamedValue) error {
@@ -138,7 +189,14 @@ func (c *healingConn) CheckNamedValue(nv *driver.NamedValue) error {
 // logout is pointless and, with Snowflake down, would hold the caller.
 func (c *healingConn) Close() error {
 	if !c.valid() {
-		c.once.Do(func() { go func() { _ = c.Conn.Close() }() })
+		c.once.Do(func() {
+			c.h.background.Add(1)
+			go func() {
+				defer c.h.background.Done()
+				c.inflight.Wait()
+				_ = c.Conn.Close()
+			}()
+		})
 		return nil
 	}
 	var err error

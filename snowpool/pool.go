@@ -138,11 +138,14 @@ func (p *Pool) Tracker() *Tracker { return p.tracker }
 // Warm logs in pool.warm sessions at once and returns them to the idle pool, so
 // the first requests find logged-in sessions. Each login gives up after
 // snowflake.connect_timeout without a connection (an *UnavailableError).
-func (p *Pool) Warm(ctx context.Context) error {
+func (p *Pool) Warm(ctx context.Context) error { return p.warmUp(ctx, p.health.down()) }
+
+// warmUp is Warm; fast gives up at the first refused connection.
+func (p *Pool) warmUp(ctx context.Context, fast bool) error {
 	if p.warm <= 0 {
 		return nil
 	}
-	rctx, r, done := withReach(ctx, p.connectTimeout, false)
+	rctx, r, done := withReach(ctx, p.connectTimeout, fast)
 	defer done()
 	conns := make([]*sql.Conn, p.warm)
 	errs := make([]error, p.warm)
@@ -209,11 +212,25 @@ func (p *Pool) Up() bool { return p.health.get() }
 // Host is the host:port the pool connects to.
 func (p *Pool) Host() string { return p.host }
 
-// Close cancels running queries and closes every session.
+// Close cancels running queries and closes every session. It waits a little
+// (closeWait) for the driver's abort requests and the logouts of gone sessions
+// still running in the background, so Snowflake hears of the cancellations.
 func (p *Pool) Close() error {
 	p.tracker.CancelAll()
-	return p.db.Close()
+	err := p.db.Close()
+	done := make(chan struct{})
+	go func() { p.heal.background.Wait(); close(done) }()
+	t := time.NewTimer(closeWait)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
+	return err
 }
+
+// closeWait bounds how long Close waits for background aborts and logouts.
+const closeWait = 5 * time.Second
 
 // Statement is one query to run.
 type Statement struct {
@@ -262,7 +279,9 @@ func (p *Pool) Query(ctx context.Context, st Statement, scan func(*sql.Rows) (in
 		qctx, cancel = context.WithTimeoutCause(qctx, p.timeout, errQueryTimeout)
 		defer cancel()
 	}
-	qctx, r, done := withReach(qctx, p.connectTimeout, false)
+	// While Snowflake is known down, a refused connection fails the call at once
+	// instead of after connect_timeout; every call still tries, so recovery shows.
+	qctx, r, done := withReach(qctx, p.connectTimeout, p.health.down())
 	defer done()
 	qctx = gosnowflake.WithQueryTag(qctx, p.queryTag(st))
 	n, started, err := p.run(qctx, q, st, scan)
@@ -462,7 +481,7 @@ func (p *Pool) queryTag(st Statement) string {
 func (p *Pool) KeepWarm(ctx context.Context) {
 	wait := time.Second
 	for attempt := 1; ; attempt++ {
-		err := p.Warm(ctx)
+		err := p.warmUp(ctx, true) // tried again soon anyway
 		if err == nil {
 			if attempt > 1 {
 				p.logs.App.Info("logged in to Snowflake", "host", p.host, "attempts", attempt)

@@ -163,3 +163,10 @@ func (h *health) get() bool {
 	defer h.mu.Unlock()
 	return h.up
 }
+
+// down reports that the latest call or check could not reach Snowflake.
+func (h *health) down() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.known && !h.up
+}
