@@ -89,11 +89,18 @@ func runStdioServer(ctx context.Context, cfg *config.Config, logs *logging.Logs,
 		return fmt.Errorf("start backend: %w", err)
 	}
 	defer pool.Close()
-	// Snowflake down must not stop the client's MCP session: it still gets
-	// initialize and tool errors (kind unavailable); each call logs in anew.
-	if err := pool.Warm(ctx); err != nil {
-		logs.App.Warn("cannot log in to Snowflake yet; tools will report it and log in on the next call",
-			"host", pool.Host(), "error", err.Error())
-	}
+	// Logged in beside the session: Snowflake down must not hold up or stop the
+	// client's MCP session; it gets initialize at once and tool errors (kind
+	// unavailable), and each call tries to log in anew.
+	wctx, cancel := context.WithCancel(ctx)
+	warmed := make(chan struct{})
+	go func() {
+		defer close(warmed)
+		if err := pool.Warm(wctx); err != nil && wctx.Err() == nil {
+			logs.App.Warn("cannot log in to Snowflake yet; tools will report it and log in on the next call",
+				"host", pool.Host(), "error", err.Error())
+		}
+	}()
+	defer func() { cancel(); <-warmed }()
 	return mcptools.RunStdio(ctx, tools.Server(), in, out)
 }
