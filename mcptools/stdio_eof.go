@@ -5,19 +5,25 @@ import (
 	"encoding/json"
 	"io"
 	"sync"
+	"time"
 )
 
 // AnswerBeforeEOF wraps a stdio transport's input and output so that the end of
 // the client's input (`printf '...' | snowflake-mcp stdio`) holds back EOF until
-// every request read so far has been answered: the SDK cancels what is in
-// flight when its input ends. It counts JSON-RPC requests (an id and a method)
-// in and responses (an id, no method) out, one message per line as the stdio
-// transport frames them.
+// every request read so far has been answered, for at most EOFGrace: the SDK
+// cancels what is in flight when its input ends, which is right for a client
+// that hung up on a long query but wrong for a pipe of quick requests. It
+// counts JSON-RPC requests (an id and a method) in and responses (an id, no
+// method) out, one message per line as the stdio transport frames them.
 func AnswerBeforeEOF(in io.Reader, out io.Writer) (io.Reader, io.Writer) {
 	p := &pending{}
 	p.cond = sync.NewCond(&p.mu)
 	return &countingReader{r: in, p: p}, &countingWriter{w: out, p: p}
 }
+
+// EOFGrace bounds how long the end of input waits for answers; calls still
+// running then are cancelled (and their queries aborted in Snowflake).
+const EOFGrace = 10 * time.Second
 
 type pending struct {
 	mu    sync.Mutex
@@ -32,9 +38,18 @@ func (p *pending) add(n int) {
 	p.cond.Broadcast()
 }
 
-func (p *pending) waitZero() {
+// waitZero waits until every request is answered or d has passed.
+func (p *pending) waitZero(d time.Duration) {
+	expired := false
+	t := time.AfterFunc(d, func() {
+		p.mu.Lock()
+		expired = true
+		p.mu.Unlock()
+		p.cond.Broadcast()
+	})
+	defer t.Stop()
 	p.mu.Lock()
-	for p.count > 0 {
+	for p.count > 0 && !expired {
 		p.cond.Wait()
 	}
 	p.mu.Unlock()
@@ -94,7 +109,7 @@ func (c *countingReader) Read(b []byte) (int, error) {
 		if n > 0 {
 			return n, nil // hand over the data first; the next Read waits
 		}
-		c.p.waitZero()
+		c.p.waitZero(EOFGrace)
 	}
 	return n, err
 }
