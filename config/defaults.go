@@ -21,10 +21,11 @@ func Defaults() Config {
 			AllowedOrigins: []string{},
 		},
 		Snowflake: Snowflake{
-			Authenticator: "snowflake",
-			Protocol:      "https",
-			Port:          443,
-			LoginTimeout:  30 * time.Second,
+			Authenticator:  "snowflake",
+			Protocol:       "https",
+			Port:           443,
+			LoginTimeout:   30 * time.Second,
+			ConnectTimeout: 5 * time.Second,
 		},
 		Pool: Pool{
 			MaxOpen:         16,

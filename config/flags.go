@@ -26,12 +26,23 @@ type Flags struct {
 }
 
 // BindFlags registers --env, --config, --set and the common key flags on fs.
-func BindFlags(fs *pflag.FlagSet) *Flags {
+func BindFlags(fs *pflag.FlagSet) *Flags { return bindFlags(fs, nil) }
+
+// serveOnlyFlags mean nothing outside serve (stdio has no listener and no PID file).
+var serveOnlyFlags = map[string]bool{"listen": true, "pid-file": true}
+
+// BindStdioFlags is BindFlags without the flags only serve uses (--listen, --pid-file);
+// their keys can still be set with --set.
+func BindStdioFlags(fs *pflag.FlagSet) *Flags { return bindFlags(fs, serveOnlyFlags) }
+
+func bindFlags(fs *pflag.FlagSet, skip map[string]bool) *Flags {
 	f := &Flags{fs: fs, values: map[string]*string{}}
 	fs.StringVar(&f.env, "env", "", "environment layer: development, staging or production (default $"+EnvPrefix+"ENV, else development)")
 	fs.StringVar(&f.configFile, "config", "", "operator config file (default $"+EnvPrefix+"CONFIG, else "+DefaultConfigFile+" when present)")
 	for _, c := range commonFlags {
-		f.values[c.name] = fs.String(c.name, "", c.usage)
+		if !skip[c.name] {
+			f.values[c.name] = fs.String(c.name, "", c.usage)
+		}
 	}
 	fs.StringArrayVar(&f.sets, "set", nil, "set any key: --set query.max_rows=500 (repeatable)")
 	return f

@@ -64,6 +64,9 @@ type Snowflake struct {
 	Protocol       string        `koanf:"protocol"`
 	LoginTimeout   time.Duration `koanf:"login_timeout"`
 	RequestTimeout time.Duration `koanf:"request_timeout"`
+	// ConnectTimeout bounds how long a call keeps trying to reach Snowflake (TCP, TLS)
+	// before it fails with kind unavailable.
+	ConnectTimeout time.Duration `koanf:"connect_timeout"`
 }
 
 // Pool holds the database/sql pool limits.

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -70,6 +71,9 @@ func (l *Loaded) validate() error {
 	if sf.Port < 0 || sf.Port > 65535 {
 		return l.fail("snowflake.port", "%d is not a port from 0 to 65535", sf.Port)
 	}
+	if sf.ConnectTimeout <= 0 {
+		return l.fail("snowflake.connect_timeout", "must be greater than 0 (e.g. 5s): it bounds how long a call waits for an unreachable Snowflake")
+	}
 
 	p := c.Pool
 	if p.MaxOpen < 1 {
@@ -130,7 +134,8 @@ func (l *Loaded) validate() error {
 }
 
 // checkCredentials demands what the authenticator needs, unless a named connection from the
-// Snowflake CLI's connections.toml supplies it (the pool reads that file).
+// Snowflake CLI's connections.toml supplies it (the pool reads that file). Every missing key
+// is reported at once, so one run shows all there is to set.
 func (l *Loaded) checkCredentials() error {
 	sf := l.Config.Snowflake
 	if sf.ConnectionName != "" {
@@ -140,28 +145,22 @@ func (l *Loaded) checkCredentials() error {
 		return fmt.Sprintf("is required when snowflake.authenticator is %s (from %s); set it%s, or name a connection with snowflake.connection_name",
 			sf.Authenticator, l.Sources["snowflake.authenticator"], alts)
 	}
-	if sf.Account == "" {
-		return &Error{Key: "snowflake.account", Reason: why(", env SNOWFLAKE_ACCOUNT")}
+	var missing []error
+	need := func(key string, set bool, alts string) {
+		if !set {
+			missing = append(missing, &Error{Key: key, Reason: why(alts)})
+		}
 	}
+	need("snowflake.account", sf.Account != "", ", env SNOWFLAKE_ACCOUNT")
 	switch sf.Authenticator {
 	case "snowflake":
-		if sf.User == "" {
-			return &Error{Key: "snowflake.user", Reason: why(", env SNOWFLAKE_USER")}
-		}
-		if !sf.Password.IsSet() {
-			return &Error{Key: "snowflake.password", Reason: why(", snowflake.password_file, env SNOWFLAKE_PASSWORD")}
-		}
+		need("snowflake.user", sf.User != "", ", env SNOWFLAKE_USER")
+		need("snowflake.password", sf.Password.IsSet(), ", snowflake.password_file, env SNOWFLAKE_PASSWORD")
 	case "snowflake_jwt":
-		if sf.User == "" {
-			return &Error{Key: "snowflake.user", Reason: why(", env SNOWFLAKE_USER")}
-		}
-		if sf.PrivateKeyPath == "" {
-			return &Error{Key: "snowflake.private_key_path", Reason: why(", env SNOWFLAKE_PRIVATE_KEY_PATH")}
-		}
+		need("snowflake.user", sf.User != "", ", env SNOWFLAKE_USER")
+		need("snowflake.private_key_path", sf.PrivateKeyPath != "", ", env SNOWFLAKE_PRIVATE_KEY_PATH")
 	case "oauth", "programmatic_access_token":
-		if !sf.Token.IsSet() {
-			return &Error{Key: "snowflake.token", Reason: why(", snowflake.token_file, env SNOWFLAKE_TOKEN")}
-		}
+		need("snowflake.token", sf.Token.IsSet(), ", snowflake.token_file, env SNOWFLAKE_TOKEN")
 	}
-	return nil
+	return errors.Join(missing...)
 }

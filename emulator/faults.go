@@ -22,6 +22,18 @@ type Faults struct {
 	AsyncAfter Duration `json:"async_after"`
 	// QueryDelay holds every query-request this long before executing it.
 	QueryDelay Duration `json:"query_delay"`
+	// Blackhole accepts protocol requests and never answers them (until the
+	// client gives up or the fault is cleared): a hung Snowflake.
+	Blackhole bool `json:"blackhole"`
+
+	// One-shot actions, done when posted and never stored:
+
+	// ExpireMasterTokens expires every session's tokens: the next request of each
+	// answers 390112 and its renewal 390114, as when the master token ran out.
+	ExpireMasterTokens bool `json:"expire_master_tokens,omitempty"`
+	// DropSessions forgets every session: the next request of each answers
+	// 390104, as after a restart of Snowflake.
+	DropSessions bool `json:"drop_sessions,omitempty"`
 }
 
 // Duration is a time.Duration that reads and writes as a Go duration string ("250ms").
@@ -88,7 +100,12 @@ func (fs *faults) apply(w http.ResponseWriter, r *http.Request) bool {
 		fail = true
 	}
 	delay := time.Duration(fs.f.QueryDelay)
+	blackhole := fs.f.Blackhole
 	fs.mu.Unlock()
+	if blackhole {
+		fs.holdWhileBlackhole(r)
+		return true
+	}
 	switch {
 	case drop:
 		if hj, ok := w.(http.Hijacker); ok {
@@ -112,6 +129,21 @@ func (fs *faults) apply(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
+// holdWhileBlackhole blocks until the client hangs up or the blackhole is cleared;
+// the request then ends without an answer.
+func (fs *faults) holdWhileBlackhole(r *http.Request) {
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for fs.get().Blackhole {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-t.C:
+		}
+	}
+	panic(http.ErrAbortHandler) // close the connection without a response
+}
+
 func (s *Server) handleFaultsGet(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, s.faults.get())
 }
@@ -120,6 +152,8 @@ func (s *Server) handleFaultsPost(w http.ResponseWriter, r *http.Request) {
 	s.faults.mu.Lock()
 	cur := s.faults.f
 	err := json.NewDecoder(r.Body).Decode(&cur)
+	expire, drop := cur.ExpireMasterTokens, cur.DropSessions
+	cur.ExpireMasterTokens, cur.DropSessions = false, false
 	if err == nil {
 		s.faults.f = cur
 	}
@@ -128,7 +162,13 @@ func (s *Server) handleFaultsPost(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad faults document: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	s.log.Info("faults set", "faults", cur)
+	if expire {
+		s.expireMasterTokens()
+	}
+	if drop {
+		s.dropSessions()
+	}
+	s.log.Info("faults set", "faults", cur, "expired_master_tokens", expire, "dropped_sessions", drop)
 	writeJSON(w, cur)
 }
 
@@ -144,4 +184,32 @@ func (s *Server) SetFaults(f Faults) {
 	s.faults.mu.Lock()
 	s.faults.f = f
 	s.faults.mu.Unlock()
+}
+
+// expireMasterTokens makes every session's token expired and its master token
+// unknown, so the driver's renewal gets 390114 and it must log in again.
+func (s *Server) expireMasterTokens() {
+	s.mu.Lock()
+	for tok, ss := range s.masters {
+		delete(s.masters, tok)
+		ss.expireToken()
+	}
+	s.mu.Unlock()
+}
+
+// dropSessions forgets every session, as a restarted Snowflake would.
+func (s *Server) dropSessions() {
+	s.mu.Lock()
+	gone := make([]*session, 0, len(s.sessions))
+	for tok, ss := range s.sessions {
+		gone = append(gone, ss)
+		delete(s.sessions, tok)
+		delete(s.masters, ss.master)
+	}
+	s.mu.Unlock()
+	// Statements already running finish (close waits for them); only the
+	// sessions' next requests fail.
+	for _, ss := range gone {
+		ss.close()
+	}
 }

@@ -40,6 +40,7 @@ type session struct {
 	closed      bool
 	params      map[string]string // session parameters set at login or by ALTER SESSION (upper-case keys)
 	lastUsed    time.Time
+	expired     bool // token expired by fault injection
 }
 
 // queryTag returns the QUERY_TAG for a request: its own parameter, else the session's.
@@ -143,15 +144,26 @@ func (ss *session) renew() {
 	defer ss.mu.Unlock()
 	ss.token = newID(24)
 	ss.tokenIssued = time.Now()
+	ss.expired = false
 }
 
 func (ss *session) tokenExpired(tok string, ttl time.Duration) bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if tok == ss.token && ss.expired {
+		return true
+	}
 	if ttl <= 0 {
 		return false
 	}
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
 	return tok == ss.token && time.Since(ss.tokenIssued) > ttl
+}
+
+// expireToken expires the current session token at once (fault injection).
+func (ss *session) expireToken() {
+	ss.mu.Lock()
+	ss.expired = true
+	ss.mu.Unlock()
 }
 
 type sessionState struct{ database, schema, warehouse, role, timezone string }

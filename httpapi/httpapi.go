@@ -67,9 +67,10 @@ type Options struct {
 	Readiness *Readiness
 	// Ping checks that Snowflake can be reached; nil means it is not checked.
 	Ping func(context.Context) error
-	// PingTimeout bounds one readiness ping (default 5s).
+	// PingTimeout bounds one readiness ping (default 1s); pings run in the
+	// background, so /readyz never waits for one (but the first, up to this long).
 	PingTimeout time.Duration
-	// PingInterval is how long a ping's answer is reused (default 5s): probes from
+	// PingInterval is how long a ping's answer is reused (default 500ms): probes from
 	// load balancers and orchestrators then cost Snowflake at most one query per interval.
 	PingInterval time.Duration
 	Version      VersionInfo
@@ -89,10 +90,10 @@ func NewRouter(o Options) http.Handler {
 		o.Logs = logging.Discard()
 	}
 	if o.PingTimeout <= 0 {
-		o.PingTimeout = 5 * time.Second
+		o.PingTimeout = time.Second
 	}
 	if o.PingInterval <= 0 {
-		o.PingInterval = 5 * time.Second
+		o.PingInterval = 500 * time.Millisecond
 	}
 	if o.Version.Go == "" {
 		o.Version.Go = runtime.Version()
@@ -131,7 +132,14 @@ func NewRouter(o Options) http.Handler {
 func readyHandler(o Options) http.HandlerFunc {
 	var ping *cachedPing
 	if o.Ping != nil {
-		ping = &cachedPing{ping: o.Ping, timeout: o.PingTimeout, interval: o.PingInterval, now: time.Now}
+		ping = &cachedPing{ping: o.Ping, timeout: o.PingTimeout, interval: o.PingInterval, now: time.Now,
+			changed: func(err error) {
+				if err != nil {
+					o.Logs.App.Warn("readiness check failed: Snowflake unreachable", "error", err.Error())
+				} else {
+					o.Logs.App.Info("readiness check: Snowflake reachable")
+				}
+			}}
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		if o.Readiness != nil {
@@ -142,9 +150,8 @@ func readyHandler(o Options) http.HandlerFunc {
 		}
 		if ping != nil {
 			if err := ping.check(r.Context()); err != nil {
-				// The reason goes to the log, not to an unauthenticated caller.
-				o.Logs.App.LogAttrs(r.Context(), slog.LevelWarn, "readiness ping failed",
-					slog.String("request_id", RequestID(r.Context())), slog.String("error", err.Error()))
+				// The reason goes to the log (once per change, by the check), not to
+				// an unauthenticated caller.
 				writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "snowflake unreachable"})
 				return
 			}

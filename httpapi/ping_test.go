@@ -47,6 +47,17 @@ func TestCachedPingReusesAnswerWithinInterval(t *testing.T) {
 		t.Fatalf("answer within the interval changed: %v", err)
 	}
 	clock.Add(int64(2 * time.Second))
+	// After the interval a probe gets the previous answer at once and starts a
+	// ping in the background; the next probe sees its answer.
+	if err := c.check(context.Background()); err != nil {
+		t.Fatalf("a stale probe waited for the new ping: %v", err)
+	}
+	c.mu.Lock()
+	running := c.running
+	c.mu.Unlock()
+	if running != nil {
+		<-running
+	}
 	if err := c.check(context.Background()); !errors.Is(err, fail) {
 		t.Fatalf("after the interval: got %v, want %v", err, fail)
 	}
@@ -66,5 +77,39 @@ func TestCachedPingIgnoresProbeCancellation(t *testing.T) {
 	cancel()
 	if err := c.check(ctx); err != nil {
 		t.Fatalf("a hung-up probe made the ping fail: %v", err)
+	}
+}
+
+func TestCachedPingNeverWaitsForAHungPing(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	var hung atomic.Bool
+	c := &cachedPing{
+		ping: func(ctx context.Context) error {
+			if hung.Load() {
+				select {
+				case <-release:
+				case <-ctx.Done():
+				}
+				return ctx.Err()
+			}
+			return nil
+		},
+		timeout:  time.Hour,
+		interval: time.Nanosecond,
+		now:      time.Now,
+	}
+	if err := c.check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	hung.Store(true)
+	for range 5 {
+		start := time.Now()
+		if err := c.check(context.Background()); err != nil {
+			t.Fatalf("answer while the ping hangs: %v", err)
+		}
+		if d := time.Since(start); d > 500*time.Millisecond {
+			t.Fatalf("a probe waited %s for a hung ping", d)
+		}
 	}
 }

@@ -19,8 +19,9 @@ type Column struct {
 
 // ToolError is the structured form of a failed tool call.
 type ToolError struct {
-	// Kind: refused (read-only guard), invalid_argument, snowflake, timeout, cancelled.
-	Kind     string `json:"kind" jsonschema:"refused, invalid_argument, snowflake, timeout or cancelled"`
+	// Kind: refused (read-only guard), invalid_argument, snowflake, timeout, cancelled,
+	// unavailable (Snowflake could not be reached; no query ran).
+	Kind     string `json:"kind" jsonschema:"refused, invalid_argument, snowflake, timeout, cancelled or unavailable"`
 	Message  string `json:"message"`
 	Code     string `json:"code,omitempty" jsonschema:"Snowflake error code, e.g. 002003"`
 	SQLState string `json:"sql_state,omitempty"`

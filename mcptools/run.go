@@ -191,7 +191,10 @@ func describeError(err error, queryID string) *ToolError {
 	var se *gosnowflake.SnowflakeError
 	var te *snowpool.TimeoutError
 	var ce *snowpool.CancelledError
+	var ue *snowpool.UnavailableError
 	switch {
+	case errors.As(err, &ue):
+		return &ToolError{Kind: "unavailable", Message: ue.Error()}
 	case errors.As(err, &te):
 		return &ToolError{Kind: "timeout", Message: te.Error(), QueryID: queryID}
 	case errors.As(err, &ce):
@@ -204,6 +207,10 @@ func describeError(err error, queryID string) *ToolError {
 		msg := se.Message
 		if len(se.MessageArgs) > 0 {
 			msg = fmt.Sprintf(se.Message, se.MessageArgs...)
+		}
+		var mr *snowpool.MayHaveRunError
+		if errors.As(err, &mr) {
+			msg += " (the query may have run; it was not retried)"
 		}
 		return &ToolError{
 			Kind:     "snowflake",

@@ -1,9 +1,3 @@
-// Package snowpool owns the connection to Snowflake: it turns config.Snowflake
-// (and named connections from the Snowflake CLI's connections.toml) into a
-// gosnowflake configuration, keeps a warmed database/sql pool, and runs every
-// statement through one Tracker that knows what is running, applies
-// query.timeout and QUERY_TAG, can wait for or cancel running queries, and logs
-// each finished query.
 package snowpool
 
 import (
@@ -78,6 +72,10 @@ func DriverConfig(sf config.Snowflake, opts DriverOptions) (*gosnowflake.Config,
 	// Sessions live as long as the pool keeps them; the driver's heartbeat keeps them valid.
 	keepAlive := "true"
 	cfg.Params["client_session_keep_alive"] = &keepAlive
+	// One statement per request, enforced by Snowflake too (the read-only guard is the
+	// first line; this one holds with read_only off and for the emulator).
+	oneStatement := "1"
+	cfg.Params["MULTI_STATEMENT_COUNT"] = &oneStatement
 
 	switch auth := strings.ToLower(strings.TrimSpace(sf.Authenticator)); auth {
 	case "", "snowflake":

@@ -37,8 +37,9 @@ type Emulator struct {
 	Password string
 	AdminURL string // base URL of the admin API, e.g. http://127.0.0.1:PORT/emulator
 
-	cmd  *exec.Cmd
-	logs *syncBuffer
+	cmd    *exec.Cmd
+	logs   *syncBuffer
+	exited chan struct{}
 }
 
 type options struct {
@@ -74,6 +75,10 @@ func WithUsersFile(path, account, user, password string) Option {
 	}
 }
 
+// WithListen listens on addr instead of a kernel-chosen port (to start an
+// emulator again where a killed one was).
+func WithListen(addr string) Option { return WithArgs("--listen", addr) }
+
 // WithArgs passes extra command-line arguments.
 func WithArgs(args ...string) Option {
 	return func(o *options) { o.args = append(o.args, args...) }
@@ -102,6 +107,7 @@ func Start(t testing.TB, opts ...Option) *Emulator {
 	}
 	e := &Emulator{Account: o.account, User: o.user, Password: o.password, cmd: cmd, logs: logs}
 	exited := make(chan struct{})
+	e.exited = exited
 	go func() {
 		_ = cmd.Wait()
 		close(exited)
@@ -150,6 +156,12 @@ func (e *Emulator) stop(t testing.TB, exited chan struct{}) {
 	if t.Failed() {
 		t.Logf("emulator log (tail):\n%s", tail(e.logs.String(), 8000))
 	}
+}
+
+// Kill ends the emulator at once (SIGKILL), as a crash would, and waits for it.
+func (e *Emulator) Kill() {
+	_ = e.cmd.Process.Kill()
+	<-e.exited
 }
 
 // Logs returns what the emulator wrote to stderr so far.
@@ -233,6 +245,11 @@ type Faults struct {
 	SessionTTL      string `json:"session_ttl,omitempty"`
 	AsyncAfter      string `json:"async_after,omitempty"`
 	QueryDelay      string `json:"query_delay,omitempty"`
+	Blackhole       bool   `json:"blackhole,omitempty"`
+	// One-shot actions: expire every session's tokens (renewal answers 390114),
+	// forget every session (390104).
+	ExpireMasterTokens bool `json:"expire_master_tokens,omitempty"`
+	DropSessions       bool `json:"drop_sessions,omitempty"`
 }
 
 // SetFaults merges f into the emulator's fault state (zero fields are left as they are).

@@ -6,14 +6,21 @@ import (
 	"io"
 
 	"github.com/snowflake-mcp/snowflake-mcp/config"
+	"github.com/snowflake-mcp/snowflake-mcp/snowpool"
 )
+
+const configUsage = "usage: snowflake-mcp config print [--format yaml|json] [flags] | config check [flags]"
 
 func runConfig(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || (args[0] != "print" && args[0] != "check") {
-		fmt.Fprintln(stderr, "usage: snowflake-mcp config print [--format yaml|json] [flags] | config check [flags]")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			fmt.Fprintln(stdout, configUsage)
 			return exitOK
 		}
+		if len(args) > 0 {
+			fmt.Fprintf(stderr, "snowflake-mcp config: unknown subcommand %q\n", args[0])
+		}
+		fmt.Fprintln(stderr, configUsage)
 		return exitUsage
 	}
 	sub := args[0]
@@ -49,6 +56,12 @@ func runConfig(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if sub == "check" {
+		// What serve checks only when it builds the Snowflake connection (externalbrowser,
+		// key files, connections.toml), so check does not pass a config serve refuses.
+		if _, err := snowpool.DriverConfig(lc.Config.Snowflake, snowpool.DriverOptions{Application: "snowflake-mcp"}); err != nil {
+			fmt.Fprintf(stderr, "snowflake-mcp: config: serve would refuse it: %v\n", err)
+			return exitUsage
+		}
 		file := lc.ConfigFile
 		if file == "" {
 			file = "none"

@@ -29,19 +29,16 @@ type backend struct {
 	Queries *snowpool.Tracker
 }
 
-// newMCP builds the pool and the MCP server and logs in pool.warm sessions; m (nil for
-// stdio) gets every finished query.
-func newMCP(ctx context.Context, cfg *config.Config, logs *logging.Logs, interactive bool, m *metrics.Metrics) (*snowpool.Pool, *mcptools.Tools, error) {
+// newMCP builds the pool and the MCP server without logging in; m (nil for stdio) gets
+// every finished query.
+func newMCP(cfg *config.Config, logs *logging.Logs, interactive bool, m *metrics.Metrics) (*snowpool.Pool, *mcptools.Tools, error) {
 	opts := snowpool.Options{ServerName: "snowflake-mcp", Interactive: interactive}
 	if m != nil {
 		opts.OnQueryEnd = m.ObserveQuery
+		opts.OnError = m.SnowflakeErrors()
 	}
 	pool, err := snowpool.Open(cfg, logs, opts)
 	if err != nil {
-		return nil, nil, err
-	}
-	if err := pool.Warm(ctx); err != nil {
-		_ = pool.Close()
 		return nil, nil, err
 	}
 	db, schema := pool.Defaults()
@@ -54,30 +51,59 @@ func newMCP(ctx context.Context, cfg *config.Config, logs *logging.Logs, interac
 	return pool, tools, nil
 }
 
-// newBackend builds the Snowflake pool and the MCP HTTP handler. It returns once the pool is
-// warm (pool.warm logins), so serve reports ready only after that.
-func newBackend(ctx context.Context, cfg *config.Config, logs *logging.Logs, m *metrics.Metrics) (*backend, error) {
-	pool, tools, err := newMCP(ctx, cfg, logs, false, m)
+// newBackend builds the Snowflake pool and the MCP HTTP handler. With warmFirst (an
+// upgrade child, which must not take over with a cold pool) it returns once pool.warm
+// sessions are logged in, or with the error; otherwise it logs in in the background,
+// retrying with backoff, so a server started while Snowflake is down still serves
+// /healthz, answers /readyz 503 and tools with unavailable errors, and recovers by itself.
+func newBackend(ctx context.Context, cfg *config.Config, logs *logging.Logs, m *metrics.Metrics, warmFirst bool) (*backend, error) {
+	pool, tools, err := newMCP(cfg, logs, false, m)
 	if err != nil {
 		return nil, err
 	}
 	if m != nil {
 		m.WatchActiveQueries(func() int { return len(pool.Tracker().Active()) })
+		m.WatchSnowflakeUp(pool.Up)
+	}
+	stopWarm := func() {}
+	if warmFirst {
+		if err := pool.Warm(ctx); err != nil {
+			_ = pool.Close()
+			return nil, err
+		}
+	} else {
+		wctx, cancel := context.WithCancel(ctx)
+		warmed := make(chan struct{})
+		go func() { defer close(warmed); pool.KeepWarm(wctx) }()
+		stopWarm = func() { cancel(); <-warmed }
 	}
 	return &backend{
 		Handler: mcptools.NewHTTPHandler(tools.Server(), cfg.Server, logs.App),
 		Ping:    pool.Ping,
-		Close:   pool.Close,
+		Close:   func() error { stopWarm(); return pool.Close() },
 		Queries: pool.Tracker(),
 	}, nil
 }
 
 // runStdioServer serves one MCP client over in/out until ctx ends or the client hangs up.
 func runStdioServer(ctx context.Context, cfg *config.Config, logs *logging.Logs, in io.Reader, out io.Writer) error {
-	pool, tools, err := newMCP(ctx, cfg, logs, true, nil)
+	pool, tools, err := newMCP(cfg, logs, true, nil)
 	if err != nil {
 		return fmt.Errorf("start backend: %w", err)
 	}
 	defer pool.Close()
+	// Logged in beside the session: Snowflake down must not hold up or stop the
+	// client's MCP session; it gets initialize at once and tool errors (kind
+	// unavailable), and each call tries to log in anew.
+	wctx, cancel := context.WithCancel(ctx)
+	warmed := make(chan struct{})
+	go func() {
+		defer close(warmed)
+		if err := pool.Warm(wctx); err != nil && wctx.Err() == nil {
+			logs.App.Warn("cannot log in to Snowflake yet; tools will report it and log in on the next call",
+				"host", pool.Host(), "error", err.Error())
+		}
+	}()
+	defer func() { cancel(); <-warmed }()
 	return mcptools.RunStdio(ctx, tools.Server(), in, out)
 }

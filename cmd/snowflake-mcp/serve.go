@@ -83,8 +83,10 @@ func serve(ctx context.Context, lc *config.Loaded, logs *logging.Logs) error {
 		return fmt.Errorf("listen on %s (server.listen from %s): %w", cfg.Server.Listen, lc.Sources["server.listen"], err)
 	}
 
-	// The backend returns once the pool is warm, so Ready below means ready.
-	be, err := newBackend(ctx, &cfg, logs, m)
+	// An upgrade child returns once the pool is warm, so Ready below means ready
+	// (and a child that cannot log in is rolled back). A first generation serves at
+	// once and logs in in the background: Snowflake down must not make it exit.
+	be, err := newBackend(ctx, &cfg, logs, m, life.HasParent())
 	if err != nil {
 		return fmt.Errorf("start backend: %w", err)
 	}

@@ -10,11 +10,12 @@ import (
 
 	"github.com/snowflake-mcp/snowflake-mcp/config"
 	"github.com/snowflake-mcp/snowflake-mcp/logging"
+	"github.com/snowflake-mcp/snowflake-mcp/mcptools"
 )
 
 func runStdio(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("stdio", stderr)
-	cf := config.BindFlags(fs)
+	cf := config.BindStdioFlags(fs)
 	if code, done := parseFlags(fs, args, stderr); done {
 		return code
 	}
@@ -39,7 +40,10 @@ func runStdio(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logs.App.Info("serving MCP over stdio", "version", version, "environment", cfg.Environment)
-	if err := runStdioServer(ctx, &cfg, logs, endOnDone(ctx, stdin), stdout); err != nil && ctx.Err() == nil {
+	// The end of the client's input waits for the answers to what it sent; a stop
+	// signal still ends the input at once (endOnDone is outside).
+	in, out := mcptools.AnswerBeforeEOF(stdin, stdout)
+	if err := runStdioServer(ctx, &cfg, logs, endOnDone(ctx, in), out); err != nil && ctx.Err() == nil {
 		logs.App.Error("stdio server failed", "error", err.Error())
 		fmt.Fprintf(stderr, "snowflake-mcp: stdio: %v\n", err)
 		return exitFailure
