@@ -176,6 +176,12 @@ func New(opts Options) (*Lifecycle, error) {
 // for a process started by a hand-off.
 func (l *Lifecycle) Generation() int { return l.generation }
 
+// Upgrading reports whether this process was started by a SIGHUP hand-off and
+// has a previous generation waiting for its Ready (it must not report ready
+// before it can serve, or the hand-off would trade a working process for a
+// broken one).
+func (l *Lifecycle) Upgrading() bool { return l.upg.HasParent() }
+
 // Listen returns the listening socket for addr, inherited from the previous
 // generation when there is one. Call it for every socket before Ready.
 func (l *Lifecycle) Listen(network, addr string) (net.Listener, error) {

@@ -86,7 +86,7 @@ func serve(ctx context.Context, lc *config.Loaded, logs *logging.Logs) error {
 	// An upgrade child returns once the pool is warm, so Ready below means ready
 	// (and a child that cannot log in is rolled back). A first generation serves at
 	// once and logs in in the background: Snowflake down must not make it exit.
-	be, err := newBackend(ctx, &cfg, logs, m, life.HasParent())
+	be, err := newBackend(ctx, &cfg, logs, m, life.Upgrading())
 	if err != nil {
 		return fmt.Errorf("start backend: %w", err)
 	}
