@@ -28,6 +28,9 @@ type Server struct {
 	// AllowedOrigins lists the Origin header values a browser-borne request may carry;
 	// requests without Origin are always allowed (non-browser clients).
 	AllowedOrigins []string `koanf:"allowed_origins"`
+	// TrustedProxies lists the load balancers (IPs or CIDRs) whose X-Forwarded-For
+	// the access log believes; empty means the peer address is the client.
+	TrustedProxies []string `koanf:"trusted_proxies"`
 }
 
 // Snowflake holds the account, credentials and endpoint of the Snowflake connection.
