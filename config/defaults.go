@@ -52,6 +52,7 @@ func Defaults() Config {
 		Reload: Reload{
 			UpgradeTimeout: 60 * time.Second,
 			Mode:           "upgrade",
+			Supervisor:     "auto",
 		},
 	}
 }

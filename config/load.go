@@ -280,8 +280,19 @@ func Load(opts Options) (*Loaded, error) {
 	if err := loaded.validate(); err != nil {
 		return nil, err
 	}
+	if err := loaded.checkCredentials(); err != nil {
+		return loaded, &IncompleteError{Missing: err}
+	}
 	return loaded, nil
 }
+
+// IncompleteError is what Load returns, together with the Loaded configuration, when every
+// value is valid but one the server needs is missing (credentials): the configuration can be
+// printed, not served.
+type IncompleteError struct{ Missing error }
+
+func (e *IncompleteError) Error() string { return e.Missing.Error() }
+func (e *IncompleteError) Unwrap() error { return e.Missing }
 
 // parseLayer flattens a YAML/JSON document into key entries; nested mappings become dotted keys.
 func parseLayer(p koanf.Provider, pa koanf.Parser, src Source) ([]entry, error) {

@@ -25,6 +25,9 @@ type Server struct {
 	IdleTimeout       time.Duration `koanf:"idle_timeout"`
 	MaxBodyBytes      ByteSize      `koanf:"max_body_bytes"`
 	DrainTimeout      time.Duration `koanf:"drain_timeout"`
+	// DrainDelay keeps accepting for this long after /readyz turned 503 on a stop or
+	// hand-off, so load balancers take the instance out first (0: close at once).
+	DrainDelay time.Duration `koanf:"drain_delay"`
 	// AllowedOrigins lists the Origin header values a browser-borne request may carry;
 	// requests without Origin are always allowed (non-browser clients).
 	AllowedOrigins []string `koanf:"allowed_origins"`
@@ -103,6 +106,9 @@ type Reload struct {
 	// Mode is upgrade (SIGHUP hands sockets to a new binary) or restart (SIGHUP is refused;
 	// the supervisor restarts the process).
 	Mode string `koanf:"mode"`
+	// Supervisor is auto (the keeper under PM2, else none), keeper (a process that keeps the
+	// supervisor's PID while generations hand off beneath it) or none.
+	Supervisor string `koanf:"supervisor"`
 }
 
 // Secret is a string that never prints: fmt, slog and JSON/YAML encoders see "[REDACTED]".

@@ -122,10 +122,16 @@ func (l *Loaded) validate() error {
 	if err := l.oneOf("reload.mode", &r.Mode, "upgrade", "restart"); err != nil {
 		return err
 	}
+	if err := l.oneOf("reload.supervisor", &r.Supervisor, "auto", "keeper", "none"); err != nil {
+		return err
+	}
+	if c.Server.DrainDelay < 0 {
+		return l.fail("server.drain_delay", "must not be negative")
+	}
 	if r.UpgradeTimeout <= 0 {
 		return l.fail("reload.upgrade_timeout", "must be greater than 0")
 	}
-	return l.checkCredentials()
+	return nil
 }
 
 // checkCredentials demands what the authenticator needs, unless a named connection from the

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,14 +16,28 @@ import (
 // clients and tests can tell which generation answered.
 const PIDHeader = "X-Served-By-Pid"
 
+// GenerationHeader carries the serving process's generation (1 for a fresh
+// start, one more per hand-off); UpgradesHeader, on /healthz and /readyz
+// only, "<succeeded> <failed>" upgrades started from it (daemon reload reads
+// it to tell a failed upgrade).
+const (
+	GenerationHeader = "X-Snowflake-Mcp-Generation"
+	UpgradesHeader   = "X-Snowflake-Mcp-Upgrades"
+)
+
 // Middleware wraps the HTTP handler of every server this lifecycle drains:
 // it stamps PIDHeader, answers with "Connection: close" once draining (so
 // keep-alive clients move to the new generation between requests), and ties
 // long-lived SSE GET streams to the drain so they end first.
 func (l *Lifecycle) Middleware(next http.Handler) http.Handler {
-	pid := strconv.Itoa(l.pid)
+	pid, gen := strconv.Itoa(l.pid), strconv.Itoa(l.generation)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(PIDHeader, pid)
+		w.Header().Set(GenerationHeader, gen)
+		if r.URL.Path == "/readyz" || r.URL.Path == "/healthz" {
+			s := l.Stats()
+			w.Header().Set(UpgradesHeader, fmt.Sprintf("%d %d", s.Upgrades, s.FailedUpgrades))
+		}
 		w = &closeWriter{ResponseWriter: w, l: l}
 		if r.Method == http.MethodGet && strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
 			ctx, cancel := context.WithCancel(r.Context())
@@ -139,23 +152,23 @@ func (s *server) quiesce(idleFor time.Duration, drainStart, deadline time.Time) 
 	}
 }
 
-// drain stops this generation: readiness 503, SSE streams ended, listeners
-// closed, keep-alive clients told to reconnect, in-flight requests finished,
-// queries given until the drain deadline and then cancelled, closers run. A
-// timer force-exits if all that hangs past DrainTimeout+HardGrace.
+// drain stops this generation: readiness 503, then after DrainDelay SSE
+// streams ended, listeners closed, keep-alive clients told to reconnect,
+// in-flight requests finished, queries given until the drain deadline and
+// then cancelled, closers run. Run bounds the whole with a hard deadline.
 func (l *Lifecycle) drain(servers []*server) error {
-	start := time.Now()
-	deadline := start.Add(l.opts.DrainTimeout)
-	hard := time.AfterFunc(l.opts.DrainTimeout+l.opts.HardGrace, func() {
-		l.log.Error("drain overran its hard deadline; exiting now", "after", time.Since(start))
-		os.Exit(1)
-	})
-	defer hard.Stop()
-
 	l.draining.Store(true)
 	if l.opts.Readiness != nil {
 		l.opts.Readiness.SetDraining()
 	}
+	if l.opts.DrainDelay > 0 {
+		// Still accepting, but /readyz says 503: balancers and Kubernetes
+		// take this instance out before its listener goes away.
+		l.log.Info("readiness off; listener stays open for drain_delay", "drain_delay", l.opts.DrainDelay)
+		time.Sleep(l.opts.DrainDelay)
+	}
+	start := time.Now()
+	deadline := start.Add(l.opts.DrainTimeout)
 	l.drainCancel()
 
 	// Stop accepting: the kernel queue stays with the new generation (or is

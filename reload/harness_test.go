@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/snowflake-mcp/snowflake-mcp/testbin"
 )
 
 // Every generation after the first is a child of the one before it; once that
@@ -72,7 +74,7 @@ func startProcs(t testing.TB, bin string, args []string, env []string) (*procs, 
 	}
 	defer f.Close()
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = testbin.CleanEnv(env...)
 	cmd.Stdout = f
 	cmd.Stderr = f
 	if err := cmd.Start(); err != nil {
@@ -190,7 +192,7 @@ func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 }
 
 func readPID(path string) int {
-	pid, err := ReadPIDFile(path)
+	pid, err := readPIDFile(path)
 	if err != nil {
 		return 0
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -29,6 +30,7 @@ func TestMain(m *testing.M) {
 
 type helperConfig struct {
 	DrainTimeout   string `json:"drain_timeout"`
+	DrainDelay     string `json:"drain_delay"`
 	UpgradeTimeout string `json:"upgrade_timeout"`
 	PIDFile        string `json:"pid_file"`
 	AddrFile       string `json:"addr_file"`
@@ -68,14 +70,21 @@ func helperRun(path string, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("upgrade_timeout: %w", err)
 	}
+	var delay time.Duration
+	if c.DrainDelay != "" {
+		if delay, err = time.ParseDuration(c.DrainDelay); err != nil {
+			return fmt.Errorf("drain_delay: %w", err)
+		}
+	}
 	logs, err := openReopenable(c.LogFile)
 	if err != nil {
 		return err
 	}
 	queries := newFakeQueries()
+	ready := &helperReadiness{}
 	lc, err := New(Options{
-		PIDFile: c.PIDFile, UpgradeTimeout: upgrade, DrainTimeout: drain, Mode: c.Mode,
-		HardGrace: 2 * time.Second, Logger: logger, Queries: queries, Logs: logs,
+		PIDFile: c.PIDFile, UpgradeTimeout: upgrade, DrainTimeout: drain, DrainDelay: delay, Mode: c.Mode,
+		HardGrace: 2 * time.Second, Logger: logger, Queries: queries, Logs: logs, Readiness: ready,
 	})
 	if err != nil {
 		return err
@@ -97,6 +106,11 @@ func helperRun(path string, logger *slog.Logger) error {
 	})
 	mux.HandleFunc("/log", func(w http.ResponseWriter, r *http.Request) {
 		logs.line(r.URL.Query().Get("line"))
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !ready.ready.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
 	})
 	mux.HandleFunc("/active", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, queries.Active())
@@ -133,6 +147,12 @@ func helperRun(path string, logger *slog.Logger) error {
 	}
 	return lc.Run(context.Background())
 }
+
+// helperReadiness is the /readyz state the lifecycle flips.
+type helperReadiness struct{ ready atomic.Bool }
+
+func (r *helperReadiness) SetReady()    { r.ready.Store(true) }
+func (r *helperReadiness) SetDraining() { r.ready.Store(false) }
 
 // fakeQueries stands in for the Snowflake query tracker: running work that a
 // drain can wait for and cancel.

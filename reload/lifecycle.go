@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -47,7 +48,11 @@ type Options struct {
 	PIDFile        string
 	UpgradeTimeout time.Duration // child must be ready within this; default 1m
 	DrainTimeout   time.Duration // queries get this long after a hand-off or stop; default 30s
-	Mode           string        // ModeUpgrade (default) or ModeRestart
+	// DrainDelay keeps the listener accepting this long after /readyz turned
+	// 503 on a stop or hand-off, so load balancers notice before connections
+	// are refused (server.drain_delay); default 0.
+	DrainDelay time.Duration
+	Mode       string // ModeUpgrade (default) or ModeRestart
 	// HardGrace is added to DrainTimeout for the timer that force-exits a
 	// drain that hangs anyway; default 5s.
 	HardGrace time.Duration
@@ -62,6 +67,9 @@ type Options struct {
 	Readiness Readiness
 	Queries   QueryDrainer
 	Logs      LogReopener
+	// Supervised says a keeper (see package daemon) owns the PID the
+	// supervisor tracks, so hand-offs are safe even under PM2.
+	Supervised bool
 }
 
 // Stats counts upgrades seen by this process.
@@ -69,6 +77,7 @@ type Stats struct {
 	Upgrades       int64  // successful hand-offs started from this process
 	FailedUpgrades int64  // rolled back
 	LastError      string // why the last upgrade failed
+	LastUpgrade    string // "", "succeeded" or "failed"
 }
 
 // Lifecycle runs one generation of the server process.
@@ -84,10 +93,11 @@ type Lifecycle struct {
 	stats     Stats
 	readyDone bool
 
+	generation  int
 	draining    atomic.Bool
 	drainCtx    context.Context
 	drainCancel context.CancelFunc
-	parentGone  atomic.Bool
+	parentGone  chan struct{} // closed once the previous generation has exited
 	sigs        chan os.Signal
 }
 
@@ -125,6 +135,12 @@ func New(opts Options) (*Lifecycle, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.PIDFile != "" {
+		// Fail now, not at Ready after the pool warmed up.
+		if err := os.MkdirAll(filepath.Dir(opts.PIDFile), 0o755); err != nil {
+			return nil, fmt.Errorf("reload: PID file directory: %w", err)
+		}
+	}
 	// Catch SIGHUP and SIGUSR1 from the start: their default action kills
 	// the process, and a starting child must survive a stray one.
 	sigs := make(chan os.Signal, 16)
@@ -136,13 +152,14 @@ func New(opts Options) (*Lifecycle, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &Lifecycle{
-		opts: opts, log: opts.Logger.With("pid", os.Getpid()), upg: upg, pid: os.Getpid(),
-		drainCtx: ctx, drainCancel: cancel, sigs: sigs,
+		opts: opts, upg: upg, pid: os.Getpid(), generation: inheritGeneration(upg.HasParent()),
+		drainCtx: ctx, drainCancel: cancel, sigs: sigs, parentGone: make(chan struct{}),
 	}
+	l.log = opts.Logger.With("pid", l.pid, "generation", l.generation)
 	if upg.HasParent() {
 		go func() {
 			err := upg.WaitForParent(context.Background())
-			l.parentGone.Store(true)
+			close(l.parentGone)
 			if err != nil {
 				l.log.Warn("previous generation exited uncleanly", "err", err)
 				return
@@ -150,13 +167,14 @@ func New(opts Options) (*Lifecycle, error) {
 			l.log.Info("previous generation exited")
 		}()
 	} else {
-		l.parentGone.Store(true)
+		close(l.parentGone)
 	}
 	return l, nil
 }
 
-// HasParent reports whether this generation was started by a hand-off.
-func (l *Lifecycle) HasParent() bool { return l.upg.HasParent() }
+// Generation is 1 for a process started afresh and one more than its parent's
+// for a process started by a hand-off.
+func (l *Lifecycle) Generation() int { return l.generation }
 
 // Listen returns the listening socket for addr, inherited from the previous
 // generation when there is one. Call it for every socket before Ready.
@@ -208,16 +226,18 @@ func (l *Lifecycle) Stats() Stats {
 	return l.stats
 }
 
-// Draining reports whether this generation has begun to drain.
-func (l *Lifecycle) Draining() bool { return l.draining.Load() }
-
 // Ready marks this generation ready: it writes the PID file, tells the
 // previous generation to drain, flips readiness and notifies systemd. Call it
 // after every socket is listened on and the Snowflake pool is warm.
 func (l *Lifecycle) Ready() error {
+	if l.upg.HasParent() {
+		// Before tableflip wakes the parent, so the parent reads it.
+		writeReport(fmt.Sprintf("ready %d", l.pid))
+	}
 	if err := l.upg.Ready(); err != nil {
 		return fmt.Errorf("reload: ready: %w", err)
 	}
+	readySent.Store(true)
 	// From here on a stop signal must drain, not kill: queue it for Run. (Not
 	// earlier: during the pool warm-up the default action stops us at once.)
 	signal.Notify(l.sigs, syscall.SIGTERM, syscall.SIGINT)
@@ -227,10 +247,7 @@ func (l *Lifecycle) Ready() error {
 	if l.opts.Readiness != nil {
 		l.opts.Readiness.SetReady()
 	}
-	if l.upg.HasParent() {
-		writeReport(fmt.Sprintf("ready %d", l.pid))
-	}
-	l.notify("READY=1", fmt.Sprintf("MAINPID=%d", l.pid), "STATUS=serving")
+	l.notify("READY=1", fmt.Sprintf("MAINPID=%d", l.pid), l.status("serving"))
 	l.log.Info("ready", "generation_parent", l.upg.HasParent(), "mode", l.opts.Mode)
 	return nil
 }
@@ -241,15 +258,45 @@ func (l *Lifecycle) notify(lines ...string) {
 	}
 }
 
+// Why a generation stops serving.
+type stopReason int
+
+const (
+	stopHandoff     stopReason = iota + 1 // a new generation took over
+	stopSignal                            // SIGTERM or SIGINT
+	stopServerError                       // a listener failed
+	stopContext                           // Run's context ended
+)
+
+func (r stopReason) String() string {
+	switch r {
+	case stopHandoff:
+		return "hand-off"
+	case stopSignal:
+		return "stop signal"
+	case stopServerError:
+		return "server error"
+	case stopContext:
+		return "context done"
+	}
+	return "unknown"
+}
+
+// Errors Run returns when a drain did not finish by itself; the PID file has
+// been removed by then, so main only has to exit non-zero.
+var (
+	ErrDrainOverran = errors.New("reload: drain overran its hard deadline (drain_delay + drain_timeout + grace)")
+	ErrForcedStop   = errors.New("reload: second stop signal during the drain")
+)
+
 // Run serves every registered server and handles signals until this
 // generation should exit: after a successful hand-off, on SIGTERM/SIGINT, or
 // when ctx ends. It then drains and returns nil when the drain was clean.
 func (l *Lifecycle) Run(ctx context.Context) error {
 	defer l.upg.Stop()
 	// The channel already holds any SIGHUP/SIGUSR1 that arrived before Run.
-	sigs := l.sigs
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-	defer signal.Stop(sigs)
+	signal.Notify(l.sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(l.sigs)
 
 	l.mu.Lock()
 	servers := append([]*server(nil), l.servers...)
@@ -264,101 +311,17 @@ func (l *Lifecycle) Run(ctx context.Context) error {
 		}()
 	}
 
-	var (
-		upgradeDone = make(chan upgradeResult, 1)
-		upgrading   bool
-		reason      string
-		runErr      error
-		newPID      int
-	)
-loop:
-	for {
-		select {
-		case sig := <-sigs:
-			switch sig {
-			case syscall.SIGHUP:
-				if l.refuseUpgrade(upgrading) {
-					continue
-				}
-				upgrading = true
-				go func() { upgradeDone <- l.upgrade() }()
-			case syscall.SIGUSR1:
-				l.reopenLogs()
-			case syscall.SIGTERM, syscall.SIGINT:
-				reason = "signal " + sig.String()
-				break loop
-			}
-		case res := <-upgradeDone:
-			upgrading = false
-			if res.err == nil {
-				newPID = res.pid
-				reason = "hand-off"
-				break loop
-			}
-			l.upgradeFailed(res)
-		case err := <-serveErr:
-			runErr = err
-			reason = "server error"
-			break loop
-		case <-ctx.Done():
-			reason = "context done"
-			break loop
-		}
-	}
-
-	handoff := reason == "hand-off"
-	if !handoff {
-		// Kills a child that is mid-upgrade; no upgrade may start now.
-		l.upg.Stop()
-		if upgrading {
-			if res := <-upgradeDone; res.err == nil {
-				handoff, newPID = true, res.pid
-			}
-		}
-	}
-	if handoff {
-		l.log.Info("handed off to new generation; draining", "new_pid", newPID, "drain_timeout", l.opts.DrainTimeout)
+	reason, newPID, runErr := l.serveUntilStop(ctx, serveErr)
+	if reason == stopHandoff {
+		l.log.Info("handed off to new generation; draining", "new_pid", newPID,
+			"drain_delay", l.opts.DrainDelay, "drain_timeout", l.opts.DrainTimeout)
 	} else {
-		l.log.Info("stopping; draining", "reason", reason, "drain_timeout", l.opts.DrainTimeout)
-		l.notify("STOPPING=1", "STATUS=draining: "+reason)
+		l.log.Info("stopping; draining", "reason", reason.String(),
+			"drain_delay", l.opts.DrainDelay, "drain_timeout", l.opts.DrainTimeout)
+		l.notify("STOPPING=1", l.status("draining: "+reason.String()))
 	}
-
-	// Signals during the drain: a second stop signal (or the first one after
-	// a stop signal started the drain) exits at once.
-	stopSigs := 0
-	if !handoff && reason != "context done" && reason != "server error" {
-		stopSigs = 1
-	}
-	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-done:
-				return
-			case sig := <-sigs:
-				switch sig {
-				case syscall.SIGUSR1:
-					l.reopenLogs()
-				case syscall.SIGHUP:
-					if handoff {
-						l.log.Warn("SIGHUP ignored: this generation handed off and is draining; signal the new generation", "new_pid", newPID)
-					} else {
-						l.log.Warn("SIGHUP ignored: shutting down")
-					}
-				case syscall.SIGTERM, syscall.SIGINT:
-					stopSigs++
-					if stopSigs >= 2 {
-						l.log.Error("second stop signal during drain; exiting now", "signal", sig.String())
-						os.Exit(1)
-					}
-					l.log.Info("stop signal during drain; finishing the drain (send it again to exit at once)", "signal", sig.String())
-				}
-			}
-		}
-	}()
-	drainErr := l.drain(servers)
-	close(done)
-	if !handoff && l.opts.PIDFile != "" {
+	drainErr := l.drainUntilDone(servers, reason, newPID)
+	if reason != stopHandoff && l.opts.PIDFile != "" {
 		if removed, err := removePIDFile(l.opts.PIDFile, l.pid); err != nil {
 			l.log.Warn("PID file not removed", "err", err)
 		} else if removed {
@@ -369,6 +332,121 @@ loop:
 		return runErr
 	}
 	return drainErr
+}
+
+// serveUntilStop is the signal loop of a serving generation. It returns why
+// the generation stops and, after a hand-off, the new generation's PID.
+func (l *Lifecycle) serveUntilStop(ctx context.Context, serveErr <-chan error) (stopReason, int, error) {
+	upgradeDone := make(chan upgradeResult, 1)
+	upgrading := false
+	var (
+		reason stopReason
+		runErr error
+	)
+loop:
+	for {
+		select {
+		case sig := <-l.sigs:
+			switch sig {
+			case syscall.SIGHUP:
+				if l.refuseUpgrade(upgrading) {
+					continue
+				}
+				upgrading = true
+				go func() { upgradeDone <- l.upgrade() }()
+			case syscall.SIGUSR1:
+				l.reopenLogs()
+			case syscall.SIGTERM, syscall.SIGINT:
+				l.log.Info("stop signal", "signal", sig.String())
+				reason = stopSignal
+				break loop
+			}
+		case res := <-upgradeDone:
+			upgrading = false
+			if res.err == nil {
+				return stopHandoff, res.pid, nil
+			}
+			l.upgradeFailed(res)
+		case runErr = <-serveErr:
+			reason = stopServerError
+			break loop
+		case <-ctx.Done():
+			reason = stopContext
+			break loop
+		}
+	}
+	// Kills a child that is mid-upgrade; no upgrade may start now.
+	l.upg.Stop()
+	if upgrading {
+		res := <-upgradeDone
+		if res.err == nil {
+			return stopHandoff, res.pid, runErr
+		}
+		// The child may have written its PID before it was stopped: this
+		// generation is still the one serving, so the PID file names it
+		// again and is removed with it.
+		l.reclaimPIDFile()
+	}
+	return reason, 0, runErr
+}
+
+// drainUntilDone drains and answers signals meanwhile. A second stop signal
+// (or the first one after a stop signal started the drain), or the hard
+// deadline, ends the wait with an error; the drain's goroutines are then
+// left to the process exit.
+func (l *Lifecycle) drainUntilDone(servers []*server, reason stopReason, newPID int) error {
+	stopSigs := 0
+	if reason == stopSignal {
+		stopSigs = 1
+	}
+	drained := make(chan error, 1)
+	go func() { drained <- l.drain(servers) }()
+	hard := time.NewTimer(l.opts.DrainDelay + l.opts.DrainTimeout + l.opts.HardGrace)
+	defer hard.Stop()
+	start := time.Now()
+	for {
+		select {
+		case err := <-drained:
+			return err
+		case <-hard.C:
+			l.log.Error("drain overran its hard deadline; exiting now", "after", time.Since(start))
+			return ErrDrainOverran
+		case sig := <-l.sigs:
+			switch sig {
+			case syscall.SIGUSR1:
+				l.reopenLogs()
+			case syscall.SIGHUP:
+				if reason == stopHandoff {
+					l.log.Warn("SIGHUP ignored: this generation handed off and is draining; signal the new generation", "new_pid", newPID)
+				} else {
+					l.log.Warn("SIGHUP ignored: shutting down")
+				}
+			case syscall.SIGTERM, syscall.SIGINT:
+				stopSigs++
+				if stopSigs >= 2 {
+					l.log.Error("second stop signal during drain; exiting now", "signal", sig.String())
+					return ErrForcedStop
+				}
+				l.log.Info("stop signal during drain; finishing the drain (send it again to exit at once)", "signal", sig.String())
+			}
+		}
+	}
+}
+
+// reclaimPIDFile writes this process's PID back into the PID file when an
+// aborted upgrade's child left its own there.
+func (l *Lifecycle) reclaimPIDFile() {
+	if l.opts.PIDFile == "" {
+		return
+	}
+	if pid, err := readPIDFile(l.opts.PIDFile); err == nil && pid == l.pid {
+		return
+	}
+	if err := writePIDFile(l.opts.PIDFile, l.pid); err != nil {
+		l.log.Warn("PID file not reclaimed after the aborted upgrade", "err", err)
+		return
+	}
+	l.log.Info("PID file names this generation again after the aborted upgrade", "path", l.opts.PIDFile)
 }
 
 type upgradeResult struct {
@@ -384,8 +462,8 @@ func (l *Lifecycle) refuseUpgrade(upgrading bool) bool {
 	switch {
 	case l.opts.Mode == ModeRestart:
 		why = "reload.mode is restart: hand-offs are off; restart the service to apply a new binary or config"
-	case os.Getenv("pm_id") != "":
-		why = "running under PM2, which would start a second copy when this PID exits; use `pm2 restart` (a stop/start, not zero-downtime) or run under systemd for zero-downtime upgrades"
+	case os.Getenv("pm_id") != "" && !l.opts.Supervised:
+		why = "running under PM2 without the keeper, and PM2 would start a second copy when this PID exits; run `snowflake-mcp daemon start --no-daemon` (the keeper) under PM2, or use `pm2 restart` (a stop/start, not zero-downtime)"
 	case upgrading:
 		why = "an upgrade is already in progress"
 	case !l.parentGoneWithin(250 * time.Millisecond):
@@ -403,8 +481,8 @@ func (l *Lifecycle) refuseUpgrade(upgrading bool) bool {
 	}
 	l.log.Warn("SIGHUP: upgrade refused", "reason", why)
 	// Type=notify-reload waits for RELOADING=1 then READY=1 after its SIGHUP.
-	l.notify("RELOADING=1", "MONOTONIC_USEC="+monotonicUsec(), "STATUS=upgrade refused: "+why)
-	l.notify("READY=1", fmt.Sprintf("MAINPID=%d", l.pid), "STATUS=serving (upgrade refused)")
+	l.notify("RELOADING=1", "MONOTONIC_USEC="+monotonicUsec(), l.status("upgrade refused: "+why))
+	l.notify("READY=1", fmt.Sprintf("MAINPID=%d", l.pid), l.status("serving (upgrade refused)"))
 	return true
 }
 
@@ -412,37 +490,31 @@ func (l *Lifecycle) refuseUpgrade(upgrading bool) bool {
 // allowing a moment for its exit to be noticed: a SIGHUP sent right after the
 // old process went away must not be refused.
 func (l *Lifecycle) parentGoneWithin(d time.Duration) bool {
-	deadline := time.Now().Add(d)
-	for !l.parentGone.Load() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(5 * time.Millisecond)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-l.parentGone:
+		return true
+	case <-t.C:
+		return false
 	}
-	return true
 }
 
 func (l *Lifecycle) upgrade() upgradeResult {
 	start := time.Now()
 	l.log.Info("SIGHUP: upgrade starting", "upgrade_timeout", l.opts.UpgradeTimeout)
-	l.notify("RELOADING=1", "MONOTONIC_USEC="+monotonicUsec(), "STATUS=upgrading")
+	l.notify("RELOADING=1", "MONOTONIC_USEC="+monotonicUsec(), l.status("upgrading"))
 	report, err := newReportFile()
 	if err != nil {
 		l.log.Warn("upgrade: child errors will only reach the shared stderr", "err", err)
-	} else {
-		defer os.Remove(report)
-		os.Setenv(reportEnv, report)
-		defer os.Unsetenv(reportEnv)
 	}
 	err = l.upg.Upgrade()
-	res := upgradeResult{err: err, took: time.Since(start)}
-	if report != "" {
-		rep := readReport(report)
-		res.pid, res.childErr = rep.pid, rep.err
-	}
+	rep := report.collect()
+	res := upgradeResult{err: err, took: time.Since(start), pid: rep.pid, childErr: rep.err}
 	if err == nil {
 		l.mu.Lock()
 		l.stats.Upgrades++
+		l.stats.LastUpgrade = "succeeded"
 		l.mu.Unlock()
 		l.log.Info("upgrade succeeded", "new_pid", res.pid, "took", res.took)
 	}
@@ -456,6 +528,7 @@ func (l *Lifecycle) upgradeFailed(res upgradeResult) {
 	if res.childErr != "" {
 		l.stats.LastError += ": " + res.childErr
 	}
+	l.stats.LastUpgrade = "failed"
 	failed := l.stats.FailedUpgrades
 	l.mu.Unlock()
 	attrs := []any{"err", res.err, "took", res.took, "failed_upgrades", failed}
@@ -463,7 +536,20 @@ func (l *Lifecycle) upgradeFailed(res upgradeResult) {
 		attrs = append(attrs, "child_error", res.childErr)
 	}
 	l.log.Error("upgrade failed; rolled back, this generation keeps serving", attrs...)
-	l.notify("READY=1", fmt.Sprintf("MAINPID=%d", l.pid), "STATUS=serving (last upgrade failed)")
+	l.notify("READY=1", fmt.Sprintf("MAINPID=%d", l.pid), l.status("serving (last upgrade failed)"))
+}
+
+// status is the sd_notify STATUS= line: what the process does, its
+// generation and the last upgrade's outcome.
+func (l *Lifecycle) status(doing string) string {
+	l.mu.Lock()
+	last := l.stats.LastUpgrade
+	l.mu.Unlock()
+	s := fmt.Sprintf("STATUS=%s; generation %d", doing, l.generation)
+	if last != "" {
+		s += "; last upgrade " + last
+	}
+	return s
 }
 
 func (l *Lifecycle) reopenLogs() {

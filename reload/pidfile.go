@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
 
-// ReadPIDFile returns the PID stored in path.
-func ReadPIDFile(path string) (int, error) {
+// readPIDFile returns the PID stored in path.
+func readPIDFile(path string) (int, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0, fmt.Errorf("read PID file: %w", err)
@@ -22,10 +23,33 @@ func ReadPIDFile(path string) (int, error) {
 	return pid, nil
 }
 
+// writePIDFile replaces path atomically (temp file + rename), as tableflip does.
+func writePIDFile(path string, pid int) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("write PID file: %w", err)
+	}
+	_, werr := tmp.WriteString(strconv.Itoa(pid))
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("write PID file: %w", err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("write PID file: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("write PID file: %w", err)
+	}
+	return nil
+}
+
 // removePIDFile deletes path only while it still holds pid, so a stopping old
 // generation never removes the file its successor wrote.
 func removePIDFile(path string, pid int) (bool, error) {
-	got, err := ReadPIDFile(path)
+	got, err := readPIDFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}

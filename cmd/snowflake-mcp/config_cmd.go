@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
@@ -29,9 +30,23 @@ func runConfig(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "snowflake-mcp config print: --format %q is not yaml or json\n", format)
 		return exitUsage
 	}
-	lc, ok := loadConfig(cf, stderr)
-	if !ok {
-		return exitUsage
+	var lc *config.Loaded
+	var incomplete *config.IncompleteError
+	if sub == "print" {
+		// An incomplete configuration is still printed, with what is missing marked.
+		opts, err := cf.Options()
+		if err == nil {
+			lc, err = config.Load(opts)
+		}
+		if err != nil && !(errors.As(err, &incomplete) && lc != nil) {
+			fmt.Fprintf(stderr, "snowflake-mcp: %v\n", err)
+			return exitUsage
+		}
+	} else {
+		var ok bool
+		if lc, ok = loadConfig(cf, stderr); !ok {
+			return exitUsage
+		}
 	}
 	if sub == "check" {
 		file := lc.ConfigFile
@@ -40,6 +55,9 @@ func runConfig(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "config ok: environment %s, operator file %s\n", lc.Config.Environment, file)
 		return exitOK
+	}
+	if incomplete != nil && format == "yaml" {
+		fmt.Fprintf(stdout, "# INCOMPLETE, serve and config check refuse it: %v\n", incomplete.Missing)
 	}
 	var err error
 	if format == "json" {
@@ -50,6 +68,9 @@ func runConfig(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "snowflake-mcp: write config: %v\n", err)
 		return exitFailure
+	}
+	if incomplete != nil {
+		fmt.Fprintf(stderr, "snowflake-mcp: configuration incomplete (serve and config check refuse it): %v\n", incomplete.Missing)
 	}
 	return exitOK
 }

@@ -35,6 +35,8 @@ const usage = `Usage: snowflake-mcp <command> [flags]
 
 Commands:
   serve          serve MCP over Streamable HTTP (with /healthz, /readyz, /version)
+  daemon         start|stop|status|restart|reload|reopen-logs the HTTP server as a
+                 background service, or under PM2 (see 'snowflake-mcp daemon --help')
   stdio          serve MCP over stdin/stdout (one client, e.g. a desktop agent)
   config print   print the effective configuration and where each key came from
                  (--format yaml|json; secrets are redacted)
@@ -63,6 +65,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch args[0] {
 	case "serve":
 		return runServe(ctx, args[1:], stdout, stderr)
+	case "daemon":
+		return runDaemon(ctx, args[1:], stdout, stderr)
 	case "stdio":
 		return runStdio(ctx, args[1:], stdin, stdout, stderr)
 	case "config":

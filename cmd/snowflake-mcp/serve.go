@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/snowflake-mcp/snowflake-mcp/config"
+	"github.com/snowflake-mcp/snowflake-mcp/daemon"
 	"github.com/snowflake-mcp/snowflake-mcp/httpapi"
 	"github.com/snowflake-mcp/snowflake-mcp/logging"
 	"github.com/snowflake-mcp/snowflake-mcp/metrics"
@@ -61,6 +62,8 @@ func serve(ctx context.Context, lc *config.Loaded, logs *logging.Logs) error {
 		PIDFile:        cfg.Reload.PIDFile,
 		UpgradeTimeout: cfg.Reload.UpgradeTimeout,
 		DrainTimeout:   cfg.Server.DrainTimeout,
+		DrainDelay:     cfg.Server.DrainDelay,
+		Supervised:     daemon.UnderKeeper(),
 		Mode:           cfg.Reload.Mode,
 		Logger:         logs.App,
 		Readiness:      ready,
