@@ -33,12 +33,12 @@ func startReplicas(t *testing.T) []*replica {
 
 func TestHAProxyRollingUpgradeAndRestart(t *testing.T) {
 	rs := startReplicas(t)
-	rollingUpgradeAndRestart(t, rs, startHAProxy(t, rs))
+	rollingUpgradeAndRestart(t, rs, startHAProxy(t, addrs(rs)))
 }
 
 func TestNginxRollingUpgradeAndRestart(t *testing.T) {
 	rs := startReplicas(t)
-	rollingUpgradeAndRestart(t, rs, startNginx(t, rs))
+	rollingUpgradeAndRestart(t, rs, startNginx(t, addrs(rs)))
 }
 
 // rollingUpgradeAndRestart runs 32 MCP clients through the balancer while each

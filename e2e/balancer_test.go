@@ -104,26 +104,26 @@ var (
 	haproxyStatus = regexp.MustCompile(`(?m)\] \S+ \S+/\S+ \S+ (\d{3}) `)
 )
 
-func renderHAProxy(t testing.TB, port int, replicas []*replica) string {
+func renderHAProxy(t testing.TB, port int, upstreams []string) string {
 	cfg := shipped(t, "deploy/haproxy/haproxy.cfg")
 	cfg = substitute(t, cfg, haproxyBind, 1, func(int, string) string { return fmt.Sprintf("\tbind 127.0.0.1:%d", port) })
-	return substitute(t, cfg, haproxyServer, len(replicas), func(i int, _ string) string {
-		return fmt.Sprintf("\tserver mcp%d %s", i+1, replicas[i].addr())
+	return substitute(t, cfg, haproxyServer, len(upstreams), func(i int, _ string) string {
+		return fmt.Sprintf("\tserver mcp%d %s", i+1, upstreams[i])
 	})
 }
 
-func startHAProxy(t testing.TB, replicas []*replica) *haproxy {
+func startHAProxy(t testing.TB, upstreams []string) *haproxy {
 	t.Helper()
 	h := &haproxy{port: freePort(t), out: &syncBuffer{}}
 	path := filepath.Join(t.TempDir(), "haproxy.cfg")
-	if err := os.WriteFile(path, []byte(renderHAProxy(t, h.port, replicas)), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(renderHAProxy(t, h.port, upstreams)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if b, err := exec.Command("haproxy", "-c", "-f", path).CombinedOutput(); err != nil {
 		t.Fatalf("haproxy -c: %v\n%s", err, b)
 	}
 	runTool(t, h.out, "haproxy", "-db", "-f", path)
-	waitBalancerUp(t, h.url(), len(replicas))
+	waitBalancerUp(t, h.url(), len(upstreams))
 	return h
 }
 
@@ -149,23 +149,23 @@ var (
 	nginxStatus    = regexp.MustCompile(`(?m)" (\d{3}) \d+ upstream=`)
 )
 
-func renderNginx(t testing.TB, port int, replicas []*replica, accessLog string) string {
+func renderNginx(t testing.TB, port int, upstreams []string, accessLog string) string {
 	cfg := shipped(t, "deploy/nginx/snowflake-mcp.conf")
 	cfg = substitute(t, cfg, nginxListen, 1, func(int, string) string { return fmt.Sprintf("    listen 127.0.0.1:%d;", port) })
 	cfg = substitute(t, cfg, nginxAccessLog, 1, func(int, string) string {
 		return fmt.Sprintf("    access_log %s snowflake_mcp;", accessLog)
 	})
-	return substitute(t, cfg, nginxServer, len(replicas), func(i int, _ string) string {
-		return fmt.Sprintf("    server %s ", replicas[i].addr())
+	return substitute(t, cfg, nginxServer, len(upstreams), func(i int, _ string) string {
+		return fmt.Sprintf("    server %s ", upstreams[i])
 	})
 }
 
-func startNginx(t testing.TB, replicas []*replica) *nginx {
+func startNginx(t testing.TB, upstreams []string) *nginx {
 	t.Helper()
 	dir := t.TempDir()
 	n := &nginx{port: freePort(t), dir: dir, accessLog: filepath.Join(dir, "access.log"), out: &syncBuffer{}}
 	snippet := filepath.Join(dir, "snowflake-mcp.conf")
-	if err := os.WriteFile(snippet, []byte(renderNginx(t, n.port, replicas, n.accessLog)), 0o600); err != nil {
+	if err := os.WriteFile(snippet, []byte(renderNginx(t, n.port, upstreams, n.accessLog)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	// The shipped file is an http-context snippet; this is the minimal main
@@ -193,7 +193,7 @@ http {
 		t.Fatalf("nginx -t: %v\n%s", err, b)
 	}
 	runTool(t, n.out, "nginx", args...)
-	waitBalancerUp(t, n.url(), len(replicas))
+	waitBalancerUp(t, n.url(), len(upstreams))
 	return n
 }
 
@@ -243,4 +243,12 @@ func waitBalancerUp(t testing.TB, url string, replicas int) {
 		}
 		return len(seen) >= replicas
 	})
+}
+
+func addrs(rs []*replica) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, r.addr())
+	}
+	return out
 }
