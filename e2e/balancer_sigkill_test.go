@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"io"
+	"os"
 	"regexp"
 	"strings"
 	"syscall"
@@ -114,8 +115,16 @@ func replicaKilled(t *testing.T, rs []*replica, lb balancer) {
 	if n := fiveXX(st); n > failed {
 		t.Errorf("the balancer logged %d 5xx, more than the %d failed calls", n, failed)
 	}
-	if _, ok := lb.(*nginx); ok && fiveXX(st) != failed {
-		t.Errorf("nginx logged %d 5xx for %d failed calls: each failure should be one 502 from the killed replica", fiveXX(st), failed)
+	if n, ok := lb.(*nginx); ok {
+		if fiveXX(st) != failed {
+			t.Errorf("nginx logged %d 5xx for %d failed calls: each failure should be one 502 from the killed replica", fiveXX(st), failed)
+		}
+		access, _ := os.ReadFile(n.accessLog)
+		for _, line := range strings.Split(string(access), "\n") {
+			if nginxStatus.MatchString(line) && nginxStatus.FindStringSubmatch(line)[1] == "502" && !strings.Contains(line, "upstream="+victim.addr()) {
+				t.Errorf("a 502 not from the killed replica %s: %s", victim.addr(), line)
+			}
+		}
 	}
 }
 

@@ -201,11 +201,3 @@ func (l *mcpLoad) waitServed(t testing.TB, pid, n int, d time.Duration) {
 		return l.servedBy[pid] >= n
 	})
 }
-
-// waitCalls waits until n more calls than now have succeeded (a steady phase
-// measured in work done, not in sleep).
-func (l *mcpLoad) waitCalls(t testing.TB, n int64, d time.Duration) {
-	t.Helper()
-	target := l.served() + n
-	waitFor(t, d, fmt.Sprintf("%d more successful calls", n), func() bool { return l.served() >= target })
-}
