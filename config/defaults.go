@@ -19,6 +19,7 @@ func Defaults() Config {
 			MaxBodyBytes:   4 << 20,
 			DrainTimeout:   30 * time.Second,
 			AllowedOrigins: []string{},
+			TrustedProxies: []string{},
 		},
 		Snowflake: Snowflake{
 			Authenticator:  "snowflake",

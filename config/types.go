@@ -34,6 +34,9 @@ type Server struct {
 	// BenchTools adds bench_echo, a tool that touches no Snowflake, so `make bench`
 	// can measure the MCP layer alone. Off by default; not for production.
 	BenchTools bool `koanf:"bench_tools"`
+	// TrustedProxies lists the load balancers (IPs or CIDRs) whose X-Forwarded-For
+	// the access log believes; empty means the peer address is the client.
+	TrustedProxies []string `koanf:"trusted_proxies"`
 }
 
 // Snowflake holds the account, credentials and endpoint of the Snowflake connection.

@@ -60,6 +60,11 @@ func (l *Loaded) validate() error {
 			return l.fail("server.allowed_origins", "%q is not an origin like https://example.com (or *)", o)
 		}
 	}
+	for _, p := range s.TrustedProxies {
+		if !validProxy(p) {
+			return l.fail("server.trusted_proxies", "%q is not an IP address or CIDR (e.g. 10.0.0.0/8 or 127.0.0.1)", p)
+		}
+	}
 
 	sf := &c.Snowflake
 	if err := l.oneOf("snowflake.authenticator", &sf.Authenticator, Authenticators...); err != nil {
@@ -163,4 +168,11 @@ func (l *Loaded) checkCredentials() error {
 		need("snowflake.token", sf.Token.IsSet(), ", snowflake.token_file, env SNOWFLAKE_TOKEN")
 	}
 	return errors.Join(missing...)
+}
+
+func validProxy(s string) bool {
+	if _, _, err := net.ParseCIDR(s); err == nil {
+		return true
+	}
+	return net.ParseIP(s) != nil
 }

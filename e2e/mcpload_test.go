@@ -13,10 +13,10 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// mcpLoad is n real MCP clients (the go-sdk's Streamable HTTP client), each
+// clientLoad is n real MCP clients (the go-sdk's Streamable HTTP client), each
 // calling execute_query in a loop, recording every outcome and the PID that
 // served each answer.
-type mcpLoad struct {
+type clientLoad struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	ok     atomic.Int64
@@ -25,13 +25,13 @@ type mcpLoad struct {
 	pids   map[int]int
 }
 
-// pidRecorder notes the X-Served-By-Pid of every response.
-type pidRecorder struct {
-	l    *mcpLoad
+// pidCounter notes the X-Served-By-Pid of every response.
+type pidCounter struct {
+	l    *clientLoad
 	next http.RoundTripper
 }
 
-func (p pidRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
+func (p pidCounter) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := p.next.RoundTrip(r)
 	if err == nil && r.Method == http.MethodPost {
 		if pid, _ := strconv.Atoi(resp.Header.Get("X-Served-By-Pid")); pid != 0 {
@@ -43,12 +43,12 @@ func (p pidRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-func startMCPLoad(t *testing.T, url string, n int) *mcpLoad {
+func startClientLoad(t *testing.T, url string, n int) *clientLoad {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	l := &mcpLoad{cancel: cancel, pids: map[int]int{}}
+	l := &clientLoad{cancel: cancel, pids: map[int]int{}}
 	for w := range n {
-		hc := &http.Client{Transport: pidRecorder{l: l, next: http.DefaultTransport.(*http.Transport).Clone()}}
+		hc := &http.Client{Transport: pidCounter{l: l, next: http.DefaultTransport.(*http.Transport).Clone()}}
 		c := mcp.NewClient(&mcp.Implementation{Name: fmt.Sprintf("e2e-load-%d", w), Version: "1"}, nil)
 		cctx, ccancel := context.WithTimeout(ctx, 30*time.Second)
 		cs, err := c.Connect(cctx, &mcp.StreamableClientTransport{Endpoint: url, HTTPClient: hc}, nil)
@@ -80,14 +80,14 @@ func startMCPLoad(t *testing.T, url string, n int) *mcpLoad {
 	return l
 }
 
-func (l *mcpLoad) fail(s string) {
+func (l *clientLoad) fail(s string) {
 	l.mu.Lock()
 	l.fails = append(l.fails, s)
 	l.mu.Unlock()
 }
 
 // stop ends the load and returns the successes, the failures and the PIDs that served.
-func (l *mcpLoad) stop() (int64, []string, map[int]int) {
+func (l *clientLoad) stop() (int64, []string, map[int]int) {
 	l.cancel()
 	l.wg.Wait()
 	l.mu.Lock()

@@ -117,7 +117,7 @@ func TestPM2ZeroDowntimeKeeper(t *testing.T) {
 		t.Fatalf("serving PID %d, PM2's PID %d: want a server beneath the keeper\n%s", serving, before.PID, p.logs())
 	}
 
-	load := startMCPLoad(t, base+"/mcp", 8)
+	load := startClientLoad(t, base+"/mcp", 8)
 	gens := []int{serving}
 	for i := range 3 {
 		old := readPID(pidFile)

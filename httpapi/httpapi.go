@@ -102,7 +102,7 @@ func NewRouter(o Options) http.Handler {
 	if o.Observe != nil {
 		r.Use(o.Observe)
 	}
-	r.Use(RequestIDMiddleware, AccessLog(o.Logs), Recover(o.Logs), BodyLimit(int64(o.Server.MaxBodyBytes)))
+	r.Use(RequestIDMiddleware, ClientAddrMiddleware(ParseTrustedProxies(o.Server.TrustedProxies)), AccessLog(o.Logs), Recover(o.Logs), BodyLimit(int64(o.Server.MaxBodyBytes)))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, http.StatusNotFound, "not found")
 	})

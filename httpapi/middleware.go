@@ -119,6 +119,9 @@ func AccessLog(logs *logging.Logs) func(http.Handler) http.Handler {
 					slog.String("request_id", RequestID(r.Context())),
 					slog.String("remote", r.RemoteAddr),
 				}
+				if c := ClientAddrFrom(r.Context()); c != "" {
+					attrs = append(attrs, slog.String("client", c))
+				}
 				logs.Access.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 				if logs.SlowThreshold > 0 && d >= logs.SlowThreshold {
 					logs.Perf.LogAttrs(r.Context(), slog.LevelWarn, "slow request", attrs...)
