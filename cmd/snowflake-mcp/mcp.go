@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -51,11 +52,13 @@ func newMCP(cfg *config.Config, logs *logging.Logs, interactive bool, m *metrics
 	return pool, tools, nil
 }
 
-// newBackend builds the Snowflake pool and the MCP HTTP handler. With warmFirst (an
-// upgrade child, which must not take over with a cold pool) it returns once pool.warm
-// sessions are logged in, or with the error; otherwise it logs in in the background,
-// retrying with backoff, so a server started while Snowflake is down still serves
-// /healthz, answers /readyz 503 and tools with unavailable errors, and recovers by itself.
+// newBackend builds the Snowflake pool and the MCP HTTP handler, and logs in pool.warm
+// sessions first, so serve reports ready with a warm pool. A login error fails it, but
+// for a first generation (not warmFirst) Snowflake being unreachable does not: it then
+// logs in in the background, retrying with backoff, so a server started while Snowflake
+// is down still serves /healthz, answers /readyz 503 and tools with unavailable errors,
+// and recovers by itself. An upgrade child (warmFirst) must not take over with a cold
+// pool, so any error fails it and the old generation keeps serving.
 func newBackend(ctx context.Context, cfg *config.Config, logs *logging.Logs, m *metrics.Metrics, warmFirst bool) (*backend, error) {
 	pool, tools, err := newMCP(cfg, logs, false, m)
 	if err != nil {
@@ -66,12 +69,14 @@ func newBackend(ctx context.Context, cfg *config.Config, logs *logging.Logs, m *
 		m.WatchSnowflakeUp(pool.Up)
 	}
 	stopWarm := func() {}
-	if warmFirst {
-		if err := pool.Warm(ctx); err != nil {
-			_ = pool.Close()
-			return nil, err
-		}
-	} else {
+	err = pool.Warm(ctx)
+	var down *snowpool.UnavailableError
+	switch {
+	case err == nil:
+	case warmFirst || !errors.As(err, &down):
+		_ = pool.Close()
+		return nil, err
+	default:
 		wctx, cancel := context.WithCancel(ctx)
 		warmed := make(chan struct{})
 		go func() { defer close(warmed); pool.KeepWarm(wctx) }()
