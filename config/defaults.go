@@ -52,5 +52,13 @@ func Defaults() Config {
 			UpgradeTimeout: 60 * time.Second,
 			Mode:           "upgrade",
 		},
+		Auth: Auth{
+			Tokens: []TokenEntry{},
+			OAuth:  OAuth{Scopes: []string{}, ClockSkew: 30 * time.Second},
+		},
+		Limits: Limits{
+			QueueTimeout: 10 * time.Second,
+			MaxBatch:     1,
+		},
 	}
 }

@@ -34,6 +34,10 @@ func runConfig(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if sub == "check" {
+		if err := lc.CheckExposure(); err != nil {
+			fmt.Fprintf(stderr, "snowflake-mcp: %v\n", err)
+			return exitUsage
+		}
 		file := lc.ConfigFile
 		if file == "" {
 			file = "none"

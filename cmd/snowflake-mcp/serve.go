@@ -49,7 +49,15 @@ func loadServeConfig(cf *config.Flags) (*config.Loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	return config.Load(opts)
+	lc, err := config.Load(opts)
+	if err != nil {
+		return nil, err
+	}
+	// A listener others can reach needs caller authentication (or the explicit override).
+	if err := lc.CheckExposure(); err != nil {
+		return nil, err
+	}
+	return lc, nil
 }
 
 // serve wires the packages together; the lifecycle (SIGHUP hand-off, drain on
