@@ -14,6 +14,9 @@ import (
 // tokenName is what a token's name may look like: it lands in logs, QUERY_TAG and metric labels.
 var tokenName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$`)
 
+// ValidTokenName reports whether name may name a token's caller.
+func ValidTokenName(name string) bool { return tokenName.MatchString(name) }
+
 // convertTokens reads auth.tokens from a layer: a YAML/JSON list of {name, sha256}, or the
 // text form name:sha256[,name:sha256] that env variables and --set carry.
 func convertTokens(raw any) (any, error) {

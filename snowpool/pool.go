@@ -143,6 +143,8 @@ func (p *Pool) Close() error {
 type Statement struct {
 	Tool      string
 	RequestID string
+	// Identity is the caller (authn.Identity.Name), named in QUERY_TAG.
+	Identity string
 	SQL       string
 	Args      []any
 	// Setup runs first on the same session (USE DATABASE/SCHEMA for a tool's
@@ -293,6 +295,7 @@ func (p *Pool) queryTag(st Statement) string {
 		Server    string `json:"server"`
 		Tool      string `json:"tool,omitempty"`
 		RequestID string `json:"request_id,omitempty"`
-	}{p.server, st.Tool, st.RequestID})
+		Identity  string `json:"identity,omitempty"`
+	}{p.server, st.Tool, st.RequestID, st.Identity})
 	return string(b)
 }

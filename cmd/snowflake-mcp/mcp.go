@@ -11,6 +11,7 @@ import (
 	"net/http"
 
 	"github.com/snowflake-mcp/snowflake-mcp/config"
+	"github.com/snowflake-mcp/snowflake-mcp/limits"
 	"github.com/snowflake-mcp/snowflake-mcp/logging"
 	"github.com/snowflake-mcp/snowflake-mcp/mcptools"
 	"github.com/snowflake-mcp/snowflake-mcp/metrics"
@@ -47,6 +48,7 @@ func newMCP(ctx context.Context, cfg *config.Config, logs *logging.Logs, interac
 	db, schema := pool.Defaults()
 	tools := mcptools.New(pool, mcptools.Options{
 		Query: cfg.Query, DefaultDatabase: db, DefaultSchema: schema, Version: version, Logger: logs.App,
+		Logs: logs, Queries: limits.NewQueryGate(maxQueries(cfg), cfg.Limits.QueueTimeout),
 	})
 	return pool, tools, nil
 }
