@@ -145,8 +145,8 @@ type Statement struct {
 	RequestID string
 	// Identity is the caller (authn.Identity.Name), named in QUERY_TAG.
 	Identity string
-	SQL       string
-	Args      []any
+	SQL      string
+	Args     []any
 	// Setup runs first on the same session (USE DATABASE/SCHEMA for a tool's
 	// database and schema arguments). A session that ran Setup is put back to the
 	// connection's default database and schema afterwards, or discarded when that
