@@ -143,15 +143,16 @@ func (p *Pool) Close() error {
 type Statement struct {
 	Tool      string
 	RequestID string
-	// Identity is the caller (authn.Identity.Name), named in QUERY_TAG.
-	Identity string
-	SQL      string
-	Args     []any
+	SQL       string
+	Args      []any
 	// Setup runs first on the same session (USE DATABASE/SCHEMA for a tool's
 	// database and schema arguments). A session that ran Setup is put back to the
 	// connection's default database and schema afterwards, or discarded when that
 	// fails or there is no default, so no later request inherits it.
 	Setup []string
+
+	// Identity is the caller (authn.Identity.Name), named in QUERY_TAG.
+	Identity string
 }
 
 // errQueryTimeout is the cancel cause of a query that ran past query.timeout.
