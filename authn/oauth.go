@@ -92,9 +92,10 @@ func (v *jwtVerifier) setup(ctx context.Context) (keyfunc.Keyfunc, string, error
 		// The first fetch must work, or there are no keys to check against.
 		NoErrorReturnFirstHTTPReq: &no,
 		RefreshInterval:           15 * time.Minute,
-		// An unknown kid (a rotated key) triggers a fetch, at most one per 30 s, never waited for.
-		RefreshUnknownKID: rate.NewLimiter(rate.Every(30*time.Second), 1),
-		RateLimitWaitMax:  time.Millisecond,
+		// An unknown kid (a rotated key) triggers a fetch: 3 at once, then one per 10 s. The
+		// wait bound also bounds that fetch (jwkset uses one context for both).
+		RefreshUnknownKID: rate.NewLimiter(rate.Every(10*time.Second), 3),
+		RateLimitWaitMax:  5 * time.Second,
 		RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
 			return func(_ context.Context, err error) {
 				v.logger.Warn("oauth: JWKS refresh failed; the cached keys stay in use", "jwks_url", u, "error", err.Error())
