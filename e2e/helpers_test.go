@@ -53,6 +53,13 @@ func writeFile(t *testing.T, dir, name, body string) string {
 // operator file, against emu, and waits for its "listening" line.
 func startServer(t *testing.T, emu *testemulator.Emulator, configYAML string, args ...string) *server {
 	t.Helper()
+	return startServerLogs(t, emu, configYAML, "", args...)
+}
+
+// startServerLogs is startServer for log.output file: the "listening" line is read from
+// appLog (application.log) instead of stderr.
+func startServerLogs(t *testing.T, emu *testemulator.Emulator, configYAML, appLog string, args ...string) *server {
+	t.Helper()
 	cfg := writeFile(t, t.TempDir(), "config.yaml", configYAML)
 	all := append([]string{"serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--config", cfg,
 		"--set", fmt.Sprintf("snowflake.port=%d", emu.Port)}, args...)
@@ -97,6 +104,25 @@ func startServer(t *testing.T, emu *testemulator.Emulator, configYAML string, ar
 			t.Logf("snowflake-mcp stderr:\n%s", s.logs())
 		}
 	})
+	if appLog != "" {
+		go func() {
+			for {
+				select {
+				case <-s.exited:
+					return
+				case <-time.After(50 * time.Millisecond):
+				}
+				b, _ := os.ReadFile(appLog)
+				for _, line := range strings.Split(string(b), "\n") {
+					var m map[string]any
+					if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "listening" {
+						addrc <- m["addr"].(string)
+						return
+					}
+				}
+			}
+		}()
+	}
 	select {
 	case a := <-addrc:
 		s.base = "http://" + a
