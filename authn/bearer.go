@@ -92,4 +92,8 @@ func NewToken() (string, error) {
 
 func unixTime(sec int64) time.Time { return time.Unix(sec, 0) }
 
-func jsonEncode(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }
+func jsonEncode(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
