@@ -10,7 +10,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.d
 STATICCHECK ?= $(shell $(GO) env GOPATH)/bin/staticcheck
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all build run test lint bench clean interop-deps tools
+.PHONY: all build run test lint bench clean interop-deps tools fuzz-short
 
 all: build
 
@@ -31,6 +31,14 @@ interop-deps: interop/node_modules
 
 test: interop-deps
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+# A few seconds each of the auth header parser, the token verifier and the MCP HTTP entry
+# point (the first run builds fuzz-instrumented test binaries, which takes a while).
+FUZZTIME ?= 5s
+fuzz-short:
+	$(GO) test -run '^$$' -fuzz '^FuzzBearerToken$$' -fuzztime $(FUZZTIME) ./authn
+	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./authn
+	$(GO) test -run '^$$' -fuzz '^FuzzMCPEndpoint$$' -fuzztime $(FUZZTIME) ./mcptools
 
 tools:
 	test -x $(STATICCHECK) || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
