@@ -66,8 +66,19 @@ func convertTokens(raw any) (any, error) {
 	return nil, fmt.Errorf("got a %s, want %s", kindOf(raw), kindName(tokensType))
 }
 
-// resolveTokensFile appends the entries of auth.tokens_file to auth.tokens.
+// resolveTokensFile appends the entries of auth.tokens_file to auth.tokens, and expands
+// $CREDENTIALS_DIRECTORY in it and in the TLS paths.
 func (l *Loaded) resolveTokensFile(env map[string]string) error {
+	for _, p := range []struct {
+		key  string
+		path *string
+	}{{"server.tls.cert_file", &l.Config.Server.TLS.CertFile}, {"server.tls.key_file", &l.Config.Server.TLS.KeyFile}} {
+		exp, err := ExpandCredentialsDir(*p.path, env)
+		if err != nil {
+			return &Error{Key: p.key, Source: l.Sources[p.key].String(), Reason: err.Error()}
+		}
+		*p.path = exp
+	}
 	a := &l.Config.Auth
 	if a.TokensFile == "" {
 		return nil
