@@ -47,7 +47,7 @@ func FuzzMCPEndpoint(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	h := httpapi.RequestIDMiddleware(httpapi.BodyLimit(1<<20)(a.Middleware(
+	h := httpapi.RequestIDMiddleware(httpapi.BodyLimit(1 << 20)(a.Middleware(
 		limits.BatchGuard(1)(mcptools.NewHTTPHandler(tools.Server(), cfg.Server, nil)))))
 
 	versions := []string{"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05", "2026-07-28", "", "1999-01-01"}
