@@ -48,9 +48,11 @@ func FuzzVerify(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	x, y := make([]byte, 32), make([]byte, 32)
-	key.X.FillBytes(x)
-	key.Y.FillBytes(y)
+	raw, err := key.PublicKey.Bytes() // 0x04 || X || Y
+	if err != nil {
+		f.Fatal(err)
+	}
+	x, y := raw[1:33], raw[33:]
 	enc := base64.RawURLEncoding.EncodeToString
 	jwks, _ := json.Marshal(map[string]any{"keys": []any{map[string]string{"kty": "EC", "crv": "P-256", "kid": "f1", "alg": "ES256", "use": "sig", "x": enc(x), "y": enc(y)}}})
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(jwks) }))

@@ -110,9 +110,11 @@ func jwk(k signingKey) map[string]string {
 		return map[string]string{"kty": "RSA", "kid": k.kid, "use": "sig", "alg": k.alg,
 			"n": b64(pub.N.Bytes()), "e": b64(big.NewInt(int64(pub.E)).Bytes())}
 	case *ecdsa.PublicKey:
-		x, y := make([]byte, 32), make([]byte, 32)
-		pub.X.FillBytes(x)
-		pub.Y.FillBytes(y)
+		raw, err := pub.Bytes() // 0x04 || X || Y
+		if err != nil {
+			panic(err)
+		}
+		x, y := raw[1:33], raw[33:]
 		return map[string]string{"kty": "EC", "kid": k.kid, "use": "sig", "alg": k.alg, "crv": "P-256", "x": b64(x), "y": b64(y)}
 	}
 	panic("unknown key type")
