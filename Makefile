@@ -10,7 +10,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.d
 STATICCHECK ?= $(shell $(GO) env GOPATH)/bin/staticcheck
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all build run test lint bench clean interop-deps pm2-deps tools
+.PHONY: all build run test lint bench clean interop-deps pm2-deps tools fuzz-short
 
 all: build
 
@@ -38,6 +38,16 @@ pm2-deps: deploy/pm2/node_modules
 
 test: interop-deps pm2-deps
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+# A few seconds each of the auth header parser, the token verifier and the MCP HTTP entry
+# point (the first run builds fuzz-instrumented test binaries of gosnowflake and all its
+# dependencies: ~3 min of CPU, cached after). The endpoint's 84 seeds take ~8 s to replay.
+FUZZTIME ?= 5s
+FUZZTIME_MCP ?= 20s
+fuzz-short:
+	$(GO) test -run '^$$' -fuzz '^FuzzBearerToken$$' -fuzztime $(FUZZTIME) ./authn
+	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./authn
+	$(GO) test -run '^$$' -fuzz '^FuzzMCPEndpoint$$' -fuzztime $(FUZZTIME_MCP) ./mcptools
 
 tools:
 	test -x $(STATICCHECK) || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2

@@ -55,5 +55,13 @@ func Defaults() Config {
 			Mode:           "upgrade",
 			Supervisor:     "auto",
 		},
+		Auth: Auth{
+			Tokens: []TokenEntry{},
+			OAuth:  OAuth{Scopes: []string{}, ClockSkew: 30 * time.Second},
+		},
+		Limits: Limits{
+			QueueTimeout: 10 * time.Second,
+			MaxBatch:     1,
+		},
 	}
 }

@@ -20,6 +20,7 @@ var (
 	durationType = reflect.TypeOf(time.Duration(0))
 	byteSizeType = reflect.TypeOf(ByteSize(0))
 	secretType   = reflect.TypeOf(Secret(""))
+	tokensType   = reflect.TypeOf([]TokenEntry(nil))
 )
 
 // allFields lists Config's leaf keys in declaration order.
@@ -88,12 +89,16 @@ func kindName(t reflect.Type) string {
 		return "a duration like 30s, 2m or 1h30m"
 	case t == byteSizeType:
 		return "a size like 4MiB, 512KB or 1048576"
+	case t == tokensType:
+		return "a list of {name, sha256} (or name:sha256,name:sha256)"
 	}
 	switch t.Kind() {
 	case reflect.Bool:
 		return "true or false"
 	case reflect.Int, reflect.Int64:
 		return "an integer"
+	case reflect.Float64:
+		return "a number"
 	case reflect.Slice:
 		return "a list of strings (or a comma-separated string)"
 	}
@@ -137,6 +142,9 @@ func convert(f field, raw any) (any, error) {
 		}
 		return nil, fmt.Errorf("%v is not %s", raw, kindName(t))
 	}
+	if t == tokensType {
+		return convertTokens(raw)
+	}
 	if t == secretType {
 		// A secret must arrive as text: YAML would turn an unquoted 0123 or 2024-01-01 into a
 		// number or a date, changing the secret. The value is never echoed in the message.
@@ -176,6 +184,21 @@ func convert(f field, raw any) (any, error) {
 		}
 		if n, ok := asInt(raw); ok {
 			return int(n), nil
+		}
+		return nil, fmt.Errorf("got %s, want %s", describe(raw), kindName(t))
+	case reflect.Float64:
+		switch v := raw.(type) {
+		case string:
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+				return nil, fmt.Errorf("%q is not %s", v, kindName(t))
+			}
+			return f, nil
+		case float64:
+			return v, nil
+		}
+		if n, ok := asInt(raw); ok {
+			return float64(n), nil
 		}
 		return nil, fmt.Errorf("got %s, want %s", describe(raw), kindName(t))
 	case reflect.Slice:

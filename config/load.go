@@ -277,6 +277,9 @@ func Load(opts Options) (*Loaded, error) {
 	if err := loaded.resolveSecretFiles(envMap); err != nil {
 		return nil, err
 	}
+	if err := loaded.resolveTokensFile(envMap); err != nil {
+		return nil, err
+	}
 	if err := loaded.validate(); err != nil {
 		return nil, err
 	}

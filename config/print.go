@@ -37,6 +37,11 @@ func display(v any) any {
 			return []string{}
 		}
 		return x
+	case []TokenEntry:
+		if x == nil {
+			return []TokenEntry{}
+		}
+		return x
 	}
 	return v
 }

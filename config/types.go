@@ -12,6 +12,9 @@ type Config struct {
 	Query       Query     `koanf:"query"`
 	Log         Log       `koanf:"log"`
 	Reload      Reload    `koanf:"reload"`
+	Auth        Auth      `koanf:"auth"`
+	Limits      Limits    `koanf:"limits"`
+	Metrics     Metrics   `koanf:"metrics"`
 }
 
 // Server holds the HTTP listener and MCP transport settings.
@@ -37,6 +40,69 @@ type Server struct {
 	// TrustedProxies lists the load balancers (IPs or CIDRs) whose X-Forwarded-For
 	// the access log believes; empty means the peer address is the client.
 	TrustedProxies []string `koanf:"trusted_proxies"`
+	// PublicURL is the server's external base URL (https://mcp.example.com): the OAuth
+	// resource identifier is PublicURL + MCPPath, and the default token audience.
+	PublicURL string `koanf:"public_url"`
+	TLS       TLS    `koanf:"tls"`
+}
+
+// TLS makes the listener speak HTTPS (TLS 1.2 and later). The files are read when the
+// process starts, so a SIGHUP generation takes renewed certificates.
+type TLS struct {
+	CertFile string `koanf:"cert_file"`
+	KeyFile  string `koanf:"key_file"`
+}
+
+// Auth says who may call the server: static bearer tokens, OAuth 2.1 access tokens, or
+// (only on loopback, or with AllowUnauthenticated) anyone.
+type Auth struct {
+	// Tokens lists bearer tokens by the hex SHA-256 of the token; the name is the caller's identity.
+	Tokens []TokenEntry `koanf:"tokens"`
+	// TokensFile holds more entries: a YAML or JSON list of {name, sha256}.
+	TokensFile string `koanf:"tokens_file"`
+	OAuth      OAuth  `koanf:"oauth"`
+	// AllowUnauthenticated lets a non-loopback listener run without auth (logged at every start).
+	AllowUnauthenticated bool `koanf:"allow_unauthenticated"`
+}
+
+// TokenEntry is one static bearer token: its identity and the hex SHA-256 of the token.
+// The hash is not a secret (tokens are 256-bit random), the token is.
+type TokenEntry struct {
+	Name   string `koanf:"name" json:"name" yaml:"name"`
+	SHA256 string `koanf:"sha256" json:"sha256" yaml:"sha256"`
+}
+
+// OAuth configures the OAuth 2.1 resource server: JWT access tokens signed by Issuer.
+type OAuth struct {
+	Issuer string `koanf:"issuer"`
+	// JWKSURL is the issuer's key set; empty means discovered from the issuer's metadata.
+	JWKSURL string `koanf:"jwks_url"`
+	// Audience a token must carry in aud; empty means server.public_url + server.mcp_path.
+	Audience string `koanf:"audience"`
+	// Scopes a token must all carry.
+	Scopes    []string      `koanf:"scopes"`
+	ClockSkew time.Duration `koanf:"clock_skew"`
+}
+
+// Limits bound what one caller, and all callers together, may ask of the server.
+type Limits struct {
+	// RequestsPerSecond per identity on the MCP endpoint; 0 disables the rate limit.
+	RequestsPerSecond float64 `koanf:"requests_per_second"`
+	// Burst is how many requests an identity may send at once; 0 means RequestsPerSecond rounded up.
+	Burst int `koanf:"burst"`
+	// MaxConcurrentQueries caps Snowflake queries running at once; 0 means pool.max_open.
+	MaxConcurrentQueries int `koanf:"max_concurrent_queries"`
+	// QueueTimeout is how long a query waits for a free slot before the call gets a busy error.
+	QueueTimeout time.Duration `koanf:"queue_timeout"`
+	// MaxBatch caps the entries of a JSON-RPC batch (older protocol versions); 1 refuses batches.
+	MaxBatch int `koanf:"max_batch"`
+}
+
+// Metrics configures /metrics.
+type Metrics struct {
+	// Listen puts /metrics on its own loopback listener (no auth there); empty serves it on
+	// server.listen behind auth.
+	Listen string `koanf:"listen"`
 }
 
 // Snowflake holds the account, credentials and endpoint of the Snowflake connection.

@@ -135,6 +135,9 @@ func (l *Loaded) validate() error {
 	if r.UpgradeTimeout <= 0 {
 		return l.fail("reload.upgrade_timeout", "must be greater than 0")
 	}
+	if err := l.validateAccess(); err != nil {
+		return err
+	}
 	return nil
 }
 

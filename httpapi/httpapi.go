@@ -81,6 +81,8 @@ type Options struct {
 	// Observe wraps every request first (metrics.Metrics.Middleware), inside the router so
 	// it sees the route pattern; nil adds nothing.
 	Observe func(http.Handler) http.Handler
+	// Public are more GET routes open to anyone (the OAuth protected resource metadata).
+	Public map[string]http.Handler
 }
 
 // NewRouter builds the router: /healthz, /readyz, /version, /metrics (when given), and the
@@ -118,6 +120,9 @@ func NewRouter(o Options) http.Handler {
 	})
 	if o.Metrics != nil {
 		r.Handle("/metrics", o.Metrics)
+	}
+	for path, h := range o.Public {
+		r.Handle(path, h)
 	}
 	if o.MCP != nil {
 		path := o.Server.MCPPath

@@ -24,7 +24,10 @@ const calls = [
 ];
 
 const client = new Client({ name: 'snowflake-mcp-interop', version: '0.0.1' });
-const transport = new StreamableHTTPClientTransport(new URL(url));
+// MCP_BEARER_TOKEN, when set, is sent as Authorization: Bearer on every request.
+const bearer = process.env.MCP_BEARER_TOKEN;
+const transport = new StreamableHTTPClientTransport(new URL(url),
+  bearer ? { requestInit: { headers: { Authorization: `Bearer ${bearer}` } } } : undefined);
 const report = { protocolVersion: null, server: null, tools: [], calls: [] };
 try {
   await client.connect(transport);

@@ -113,10 +113,16 @@ func startServe(t *testing.T, emu *testemulator.Emulator, extra ...string) *serv
 
 func runNode(t *testing.T, timeout time.Duration, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
+	return runNodeEnv(t, timeout, nil, args...)
+}
+
+// runNodeEnv is runNode with extra environment variables (KEY=value).
+func runNodeEnv(t *testing.T, timeout time.Duration, env []string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node(t), args...)
-	cmd.Env = testbin.CleanEnv()
+	cmd.Env = testbin.CleanEnv(env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err = cmd.Run()

@@ -1,6 +1,6 @@
 // Package logging owns snowflake-mcp's log streams: application (with errors copied to
-// error.log), access, query and performance logs, written with log/slog either to
-// stderr/stdout or to five files that can be reopened after logrotate renames them.
+// error.log), access, query, performance and audit logs, written with log/slog either to
+// stderr/stdout or to six files that can be reopened after logrotate renames them.
 package logging
 
 import (
@@ -24,6 +24,7 @@ const (
 	AccessFile = "access.log"
 	QueryFile  = "query.log"
 	PerfFile   = "performance.log"
+	AuditFile  = "audit.log"
 )
 
 // Logs is the set of log streams of one process.
@@ -36,6 +37,8 @@ type Logs struct {
 	Query *slog.Logger
 	// Perf gets slow requests and queries (over SlowThreshold).
 	Perf *slog.Logger
+	// Audit gets one line per tool call (see RecordAudit).
+	Audit *slog.Logger
 	// SlowThreshold is log.slow_threshold; 0 disables the performance log.
 	SlowThreshold time.Duration
 	// LogSQL lets RecordQuery include statement text (query.log_sql).
@@ -115,7 +118,7 @@ func newHandler(w io.Writer, format string, level slog.Leveler) slog.Handler {
 }
 
 // New opens the streams log.output names: stderr or stdout (every stream there, each line
-// tagged with a "log" attribute), or the five files in log.dir (append, mode 0640).
+// tagged with a "log" attribute), or the six files in log.dir (append, mode 0640).
 func New(cfg config.Log) (*Logs, error) {
 	level, err := ParseLevel(cfg.Level)
 	if err != nil {
@@ -147,8 +150,8 @@ func New(cfg config.Log) (*Logs, error) {
 		l.files = append(l.files, w)
 		return w, nil
 	}
-	var ws [5]*reopenWriter
-	for i, name := range []string{AppFile, ErrorFile, AccessFile, QueryFile, PerfFile} {
+	var ws [6]*reopenWriter
+	for i, name := range []string{AppFile, ErrorFile, AccessFile, QueryFile, PerfFile, AuditFile} {
 		if ws[i], err = open(name); err != nil {
 			_ = l.Close()
 			return nil, err
@@ -158,11 +161,12 @@ func New(cfg config.Log) (*Logs, error) {
 	l.Access = slog.New(newHandler(ws[2], cfg.Format, slog.LevelInfo))
 	l.Query = slog.New(newHandler(ws[3], cfg.Format, slog.LevelInfo))
 	l.Perf = slog.New(newHandler(ws[4], cfg.Format, slog.LevelInfo))
+	l.Audit = slog.New(newHandler(ws[5], cfg.Format, slog.LevelInfo))
 	return l, nil
 }
 
 // NewWriter sends every stream to w, one line per record with a "log" attribute naming the
-// stream (app, access, query, perf). The application stream uses cfg.Level; the others log
+// stream (app, access, query, perf, audit). The application stream uses cfg.Level; the others log
 // at info and above.
 func NewWriter(w io.Writer, cfg config.Log) (*Logs, error) {
 	level, err := ParseLevel(cfg.Level)
@@ -179,6 +183,7 @@ func NewWriter(w io.Writer, cfg config.Log) (*Logs, error) {
 		Access:        mk("access", slog.LevelInfo),
 		Query:         mk("query", slog.LevelInfo),
 		Perf:          mk("perf", slog.LevelInfo),
+		Audit:         mk("audit", slog.LevelInfo),
 		SlowThreshold: cfg.SlowThreshold,
 	}, nil
 }
@@ -186,7 +191,7 @@ func NewWriter(w io.Writer, cfg config.Log) (*Logs, error) {
 // Discard returns streams that drop everything (for tests and tools that need no logs).
 func Discard() *Logs {
 	d := slog.New(slog.DiscardHandler)
-	return &Logs{App: d, Access: d, Query: d, Perf: d}
+	return &Logs{App: d, Access: d, Query: d, Perf: d, Audit: d}
 }
 
 // Reopen reopens every log file by path, so lines after a logrotate rename go to a new file.

@@ -12,7 +12,9 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/snowflakedb/gosnowflake"
 
+	"github.com/snowflake-mcp/snowflake-mcp/authn"
 	"github.com/snowflake-mcp/snowflake-mcp/httpapi"
+	"github.com/snowflake-mcp/snowflake-mcp/limits"
 	"github.com/snowflake-mcp/snowflake-mcp/logging"
 	"github.com/snowflake-mcp/snowflake-mcp/snowpool"
 )
@@ -31,6 +33,9 @@ func requestID(req *mcp.CallToolRequest) string {
 // query runs one statement with progress reporting and turns the outcome into a tool result.
 func (t *Tools) query(ctx context.Context, req *mcp.CallToolRequest, tool, title string, st snowpool.Statement, lim scanLimits) (*mcp.CallToolResult, *Output, error) {
 	st.Tool, st.RequestID = tool, requestID(req)
+	if id, ok := authn.IdentityFromContext(ctx); ok {
+		st.Identity = id.Name
+	}
 	stop := t.startProgress(ctx, req, tool)
 	out, err := t.run(ctx, st, lim)
 	stop()
@@ -41,6 +46,15 @@ func (t *Tools) query(ctx context.Context, req *mcp.CallToolRequest, tool, title
 }
 
 func (t *Tools) run(ctx context.Context, st snowpool.Statement, lim scanLimits) (*Output, error) {
+	release, err := t.opts.Queries.Acquire(ctx)
+	if err != nil {
+		var be *limits.BusyError
+		if !errors.As(err, &be) {
+			err = fmt.Errorf("%w: %w", errQueueCancelled, err)
+		}
+		return &Output{}, err
+	}
+	defer release()
 	out := &Output{}
 	info, err := t.pool.Query(ctx, st, func(rows *sql.Rows) (int64, error) {
 		return scanRows(rows, lim, out)
@@ -65,7 +79,11 @@ func (t *Tools) metadata(ctx context.Context, req *mcp.CallToolRequest, tool, ti
 	// any single caller's cancellation (it is short, and bounded by query.timeout),
 	// while each caller still stops waiting when its own context ends.
 	ch := t.group.DoChan(key, func() (any, error) {
-		out, err := t.run(context.WithoutCancel(ctx), snowpool.Statement{Tool: tool, RequestID: reqID, SQL: sql}, t.metadataLimits())
+		st := snowpool.Statement{Tool: tool, RequestID: reqID, SQL: sql}
+		if id, ok := authn.IdentityFromContext(ctx); ok {
+			st.Identity = id.Name
+		}
+		out, err := t.run(context.WithoutCancel(ctx), st, t.metadataLimits())
 		if err != nil {
 			return out, err
 		}
@@ -192,6 +210,9 @@ func describeError(err error, queryID string) *ToolError {
 	var te *snowpool.TimeoutError
 	var ce *snowpool.CancelledError
 	var ue *snowpool.UnavailableError
+	if ge, ok := gateError(err); ok {
+		return ge
+	}
 	switch {
 	case errors.As(err, &ue):
 		return &ToolError{Kind: "unavailable", Message: ue.Error()}

@@ -16,6 +16,8 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/snowflake-mcp/snowflake-mcp/config"
+	"github.com/snowflake-mcp/snowflake-mcp/limits"
+	"github.com/snowflake-mcp/snowflake-mcp/logging"
 	"github.com/snowflake-mcp/snowflake-mcp/snowpool"
 	"github.com/snowflake-mcp/snowflake-mcp/sqlguard"
 )
@@ -29,6 +31,10 @@ type Options struct {
 	DefaultSchema   string
 	Version         string
 	Logger          *slog.Logger
+	// Logs gets one audit line per tool call; nil writes none.
+	Logs *logging.Logs
+	// Queries caps concurrent Snowflake queries (limits.max_concurrent_queries); nil: no cap.
+	Queries *limits.QueryGate
 	// ProgressInterval is how often a running query reports progress to a client
 	// that sent a progress token; default 1s.
 	ProgressInterval time.Duration
@@ -137,7 +143,7 @@ var (
 )
 
 func (t *Tools) register(srv *mcp.Server) {
-	mcp.AddTool(srv, &mcp.Tool{
+	addTool(t, srv, &mcp.Tool{
 		Name:        "list_databases",
 		InputSchema: inputSchema[struct{}](),
 		Description: "List the Snowflake databases this connection can see.",
@@ -146,7 +152,7 @@ func (t *Tools) register(srv *mcp.Server) {
 		return t.metadata(ctx, req, "list_databases", "Databases", "SHOW DATABASES", databaseCols)
 	})
 
-	mcp.AddTool(srv, &mcp.Tool{
+	addTool(t, srv, &mcp.Tool{
 		Name:        "list_schemas",
 		InputSchema: inputSchema[listSchemasIn](),
 		Description: "List the schemas of a Snowflake database.",
@@ -177,20 +183,20 @@ func (t *Tools) register(srv *mcp.Server) {
 			return t.metadata(ctx, req, tool, title, "SHOW "+kind+" IN "+scope, objectCols)
 		}
 	}
-	mcp.AddTool(srv, &mcp.Tool{
+	addTool(t, srv, &mcp.Tool{
 		Name:        "list_tables",
 		InputSchema: inputSchema[listObjectsIn](),
 		Description: "List the tables of a Snowflake database, or of one schema in it.",
 		Annotations: readOnly("List tables"),
 	}, listObjects("list_tables", "TABLES"))
-	mcp.AddTool(srv, &mcp.Tool{
+	addTool(t, srv, &mcp.Tool{
 		Name:        "list_views",
 		InputSchema: inputSchema[listObjectsIn](),
 		Description: "List the views of a Snowflake database, or of one schema in it.",
 		Annotations: readOnly("List views"),
 	}, listObjects("list_views", "VIEWS"))
 
-	mcp.AddTool(srv, &mcp.Tool{
+	addTool(t, srv, &mcp.Tool{
 		Name:        "describe_table",
 		InputSchema: inputSchema[describeTableIn](),
 		Description: "Describe a table's columns: name, type, nullability, default, keys and comment.",
@@ -203,7 +209,7 @@ func (t *Tools) register(srv *mcp.Server) {
 		return t.metadata(ctx, req, "describe_table", "Columns of table "+name, "DESCRIBE TABLE "+name, nil)
 	})
 
-	mcp.AddTool(srv, &mcp.Tool{
+	addTool(t, srv, &mcp.Tool{
 		Name:        "describe_view",
 		InputSchema: inputSchema[describeViewIn](),
 		Description: "Describe a view's columns: name, type, nullability and comment.",
@@ -216,7 +222,7 @@ func (t *Tools) register(srv *mcp.Server) {
 		return t.metadata(ctx, req, "describe_view", "Columns of view "+name, "DESCRIBE VIEW "+name, nil)
 	})
 
-	mcp.AddTool(srv, &mcp.Tool{
+	addTool(t, srv, &mcp.Tool{
 		Name:        "query_view",
 		InputSchema: inputSchema[queryViewIn](),
 		Description: "Read rows from a view (SELECT * with a row limit, default 10).",
@@ -240,7 +246,7 @@ func (t *Tools) register(srv *mcp.Server) {
 		executeDesc += " Read-only: only SELECT, WITH ... SELECT, SHOW, DESCRIBE/DESC and EXPLAIN are accepted; " +
 			"several statements in one call are refused."
 	}
-	mcp.AddTool(srv, &mcp.Tool{
+	addTool(t, srv, &mcp.Tool{
 		Name:        "execute_query",
 		InputSchema: inputSchema[executeQueryIn](),
 		Description: executeDesc,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/snowflake-mcp/snowflake-mcp/authn"
 	"github.com/snowflake-mcp/snowflake-mcp/config"
 	"github.com/snowflake-mcp/snowflake-mcp/httpapi"
 )
@@ -36,6 +37,12 @@ func NewHTTPHandler(srv *mcp.Server, sc config.Server, logger *slog.Logger) http
 			r = r.Clone(r.Context())
 			r.Header.Set(httpapi.RequestIDHeader, id)
 		}
+		if sc.Stateless && r.Method == http.MethodPost {
+			// Lets the tool handler end with this request on every protocol version.
+			var done func()
+			r, done = trackHTTPCall(r)
+			defer done()
+		}
 		h.ServeHTTP(w, r)
 	})
 }
@@ -43,6 +50,7 @@ func NewHTTPHandler(srv *mcp.Server, sc config.Server, logger *slog.Logger) http
 // RunStdio serves one client over in/out (newline-delimited JSON-RPC) until the
 // client hangs up or ctx ends. Nothing else may write to out.
 func RunStdio(ctx context.Context, srv *mcp.Server, in io.Reader, out io.Writer) error {
+	ctx = authn.WithIdentity(ctx, authn.Stdio)
 	return srv.Run(ctx, &mcp.IOTransport{Reader: io.NopCloser(in), Writer: nopWriteCloser{out}})
 }
 

@@ -243,6 +243,9 @@ type Statement struct {
 	// connection's default database and schema afterwards, or discarded when that
 	// fails or there is no default, so no later request inherits it.
 	Setup []string
+
+	// Identity is the caller (authn.Identity.Name), named in QUERY_TAG.
+	Identity string
 }
 
 // errQueryTimeout is the cancel cause of a query that ran past query.timeout.
@@ -470,7 +473,8 @@ func (p *Pool) queryTag(st Statement) string {
 		Server    string `json:"server"`
 		Tool      string `json:"tool,omitempty"`
 		RequestID string `json:"request_id,omitempty"`
-	}{p.server, st.Tool, st.RequestID})
+		Identity  string `json:"identity,omitempty"`
+	}{p.server, st.Tool, st.RequestID, st.Identity})
 	return string(b)
 }
 

@@ -89,3 +89,7 @@ func CleanEnv(extra ...string) []string {
 	}
 	return append(out, extra...)
 }
+
+// RaceEnabled reports whether Build makes race-detector binaries (they start several
+// times slower, which timing bounds in tests allow for).
+func RaceEnabled() bool { return raceEnabled }

@@ -62,6 +62,10 @@ func runConfig(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "snowflake-mcp: config: serve would refuse it: %v\n", err)
 			return exitUsage
 		}
+		if err := lc.CheckExposure(); err != nil {
+			fmt.Fprintf(stderr, "snowflake-mcp: %v\n", err)
+			return exitUsage
+		}
 		file := lc.ConfigFile
 		if file == "" {
 			file = "none"

@@ -41,6 +41,7 @@ Commands:
   config print   print the effective configuration and where each key came from
                  (--format yaml|json; secrets are redacted)
   config check   validate the configuration and exit (0 ok, 2 error)
+  token new NAME print a fresh bearer token for caller NAME and its auth.tokens entry
   version        print version, commit and build date
 
 Configuration layers, each overriding the one before: built-in defaults, the
@@ -71,6 +72,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runStdio(ctx, args[1:], stdin, stdout, stderr)
 	case "config":
 		return runConfig(args[1:], stdout, stderr)
+	case "token":
+		return runToken(args[1:], stdout, stderr)
 	case "version", "--version":
 		return runVersion(args[1:], stdout, stderr)
 	case "help", "-h", "--help":

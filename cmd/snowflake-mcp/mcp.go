@@ -12,6 +12,7 @@ import (
 	"net/http"
 
 	"github.com/snowflake-mcp/snowflake-mcp/config"
+	"github.com/snowflake-mcp/snowflake-mcp/limits"
 	"github.com/snowflake-mcp/snowflake-mcp/logging"
 	"github.com/snowflake-mcp/snowflake-mcp/mcptools"
 	"github.com/snowflake-mcp/snowflake-mcp/metrics"
@@ -45,6 +46,7 @@ func newMCP(cfg *config.Config, logs *logging.Logs, interactive bool, m *metrics
 	db, schema := pool.Defaults()
 	tools := mcptools.New(pool, mcptools.Options{
 		Query: cfg.Query, DefaultDatabase: db, DefaultSchema: schema, Version: version, Logger: logs.App,
+		Logs: logs, Queries: limits.NewQueryGate(maxQueries(cfg), cfg.Limits.QueueTimeout),
 	})
 	if cfg.Server.BenchTools {
 		mcptools.AddBenchTools(tools.Server())

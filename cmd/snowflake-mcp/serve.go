@@ -51,7 +51,15 @@ func loadServeConfig(cf *config.Flags) (*config.Loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	return config.Load(opts)
+	lc, err := config.Load(opts)
+	if err != nil {
+		return nil, err
+	}
+	// A listener others can reach needs caller authentication (or the explicit override).
+	if err := lc.CheckExposure(); err != nil {
+		return nil, err
+	}
+	return lc, nil
 }
 
 // serve wires the packages together; the lifecycle (SIGHUP hand-off, drain on
@@ -96,17 +104,36 @@ func serve(ctx context.Context, lc *config.Loaded, logs *logging.Logs) error {
 	if be.Queries != nil {
 		life.SetQueries(be.Queries) // the drain waits for running Snowflake queries
 	}
+	acc, err := guard(ctx, &cfg, logs, be.Handler, m.Handler())
+	if err != nil {
+		return err
+	}
 	router := httpapi.NewRouter(httpapi.Options{
 		Server:    cfg.Server,
 		Logs:      logs,
 		Readiness: ready,
 		Ping:      be.Ping,
 		Version:   versionInfo(),
-		MCP:       be.Handler,
-		Metrics:   m.Handler(),
+		MCP:       acc.MCP,
+		Metrics:   acc.Metrics,
 		Observe:   m.Middleware,
+		Public:    acc.Public,
 	})
-	life.AddServer(httpapi.NewServer(cfg.Server, life.Middleware(router), logs), ln)
+	// TLS files are read here, before Ready: a bad one fails this generation and an
+	// upgrade rolls back.
+	srvLn, err := tlsListener(ln, cfg.Server.TLS)
+	if err != nil {
+		return err
+	}
+	life.AddServer(httpapi.NewServer(cfg.Server, life.Middleware(router), logs), srvLn)
+	if cfg.Metrics.Listen != "" {
+		mln, err := life.Listen("tcp", cfg.Metrics.Listen)
+		if err != nil {
+			return fmt.Errorf("listen on %s (metrics.listen from %s): %w", cfg.Metrics.Listen, lc.Sources["metrics.listen"], err)
+		}
+		life.AddServer(httpapi.NewServer(cfg.Server, metricsRouter(m.Handler()), logs), mln)
+		logs.App.Info("metrics listening", "addr", mln.Addr().String())
+	}
 
 	// Start-up (package init, config, logins) leaves garbage the first GC would
 	// only find later; collect it and return it to the OS before serving.
