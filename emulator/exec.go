@@ -91,6 +91,7 @@ func (s *Server) execute(ctx context.Context, q *query, req *execRequest) (res *
 	if want != 0 && want != int64(len(stmts)) {
 		return nil, &sfError{"000008", "0A000", fmt.Sprintf("Actual statement count %d did not match the desired statement count %d.", len(stmts), want)}
 	}
+	ctx = context.WithValue(ctx, materializeKey{}, true)
 	ids := make([]string, 0, len(stmts))
 	types := make([]string, 0, len(stmts))
 	for _, st := range stmts {
@@ -156,6 +157,9 @@ func (s *Server) executeOne(ctx context.Context, ss *session, sqlText string, ar
 	kw2 := ""
 	if len(toks) > 1 {
 		kw2 = strings.ToUpper(toks[1].text)
+	}
+	if err := s.refuseEngineStatement(toks); err != nil {
+		return nil, err
 	}
 	if m := waitRe.FindStringSubmatch(sqlText); m != nil {
 		if describeOnly {
@@ -349,15 +353,126 @@ func convertBind(typ, v string) (any, error) {
 }
 
 // runDuck executes translated SQL on the session's connection and encodes the rows.
+// A SELECT is read a page at a time (see pagedSelect); other statements at once.
 func (s *Server) runDuck(ctx context.Context, ss *session, sqlText string, args []any, stmtType int64) (*result, error) {
+	if stmtType == stmtSelect && ctx.Value(materializeKey{}) == nil && pageable.MatchString(sqlText) {
+		if res, err := s.pagedSelect(ctx, ss, sqlText, args); err == nil || ctx.Err() != nil {
+			return res, err
+		}
+		// Not usable as a subquery (or it fails): run it as written, which also gives its own error.
+	}
 	rows, err := ss.conn.QueryContext(ctx, sqlText, args...)
 	if err != nil {
 		return nil, err
 	}
+	cols, out, err := scanResult(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case stmtType >= stmtInsert && stmtType <= stmtMerge:
+		return dmlResult(stmtType, cols, out), nil
+	case stmtType == stmtDDL || stmtType == stmtTCL || stmtType == stmtSCL:
+		return statusResult(stmtType, "Statement executed successfully."), nil
+	}
+	if len(cols) == 0 {
+		return statusResult(stmtDDL, "Statement executed successfully."), nil
+	}
+	return &result{cols: cols, rows: out, stmtType: stmtSelect}, nil
+}
+
+// materializeKey marks a context whose SELECTs must be read completely at
+// once (statements of a multi-statement request: later ones may change the data).
+type materializeKey struct{}
+
+// pageable matches SQL DuckDB accepts as a subquery.
+var pageable = regexp.MustCompile(`(?is)^\s*(\(|SELECT\b|WITH\b|VALUES\b|FROM\b)`)
+
+// pagedSelect produces a SELECT's result without holding it: a one-row probe
+// sizes the pages (wide rows make short pages, at most Config.ChunkBytes),
+// the first page becomes the inline rowset, and only when more rows exist
+// are they counted and left for the chunk downloads to read page by page.
+// DuckDB materializes a query's result, so a page is a LIMIT/OFFSET query:
+// a client that reads 1000 rows of a 30 GB result costs a few pages.
+// Pages re-run the query, so a result without ORDER BY whose order DuckDB
+// does not keep between runs may differ between pages (Snowflake keeps the
+// whole result instead).
+func (s *Server) pagedSelect(ctx context.Context, ss *session, sqlText string, args []any) (*result, error) {
+	wrapped := "SELECT * FROM (\n" + sqlText + "\n)"
+	rows, err := ss.conn.QueryContext(ctx, wrapped+" LIMIT 1", args...)
+	if err != nil {
+		return nil, err
+	}
+	cols, probe, err := scanResult(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
+	if len(probe) == 0 {
+		return &result{cols: cols, stmtType: stmtSelect}, nil
+	}
+	per := s.cfg.ChunkRows
+	if w := approxSize(probe); w > 0 {
+		per = max(1, min(per, s.cfg.ChunkBytes/w))
+	}
+	rows, err = ss.conn.QueryContext(ctx, wrapped+" LIMIT "+itoa(per+1), args...)
+	if err != nil {
+		return nil, err
+	}
+	cols, first, err := scanResult(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
+	if len(first) <= per {
+		return &result{cols: cols, rows: first, stmtType: stmtSelect}, nil
+	}
+	var total int
+	if err := ss.conn.QueryRowContext(ctx, "SELECT count(*) FROM (\n"+sqlText+"\n)", args...).Scan(&total); err != nil {
+		return nil, err
+	}
+	return &result{cols: cols, rows: first[:per], total: max(total, per), stmtType: stmtSelect,
+		pages: &pager{ss: ss, sql: wrapped, args: args, chunkRows: per}}, nil
+}
+
+// pager reads rows lo..lo+n of a result by re-running its query on the
+// session's connection (between the session's own statements).
+type pager struct {
+	ss        *session
+	sql       string // the query wrapped as a subquery
+	args      []any
+	chunkRows int
+}
+
+func (p *pager) read(ctx context.Context, lo, n int) ([][]*string, error) {
+	p.ss.run.Lock()
+	defer p.ss.run.Unlock()
+	p.ss.mu.Lock()
+	closed := p.ss.closed
+	p.ss.mu.Unlock()
+	if closed {
+		return nil, errNoSession
+	}
+	rows, err := p.ss.conn.QueryContext(ctx, p.sql+" LIMIT "+itoa(n)+" OFFSET "+itoa(lo), p.args...)
+	if err != nil {
+		return nil, err
+	}
+	_, out, err := scanResult(ctx, rows)
+	return out, err
+}
+
+// size is the number of rows in the whole result.
+func (r *result) size() int {
+	if r.pages != nil {
+		return r.total
+	}
+	return len(r.rows)
+}
+
+// scanResult reads rows into Snowflake's JSON value form and closes them.
+func scanResult(ctx context.Context, rows *sql.Rows) ([]column, [][]*string, error) {
 	defer func() { _ = rows.Close() }()
 	cts, err := rows.ColumnTypes()
 	if err != nil {
-		return nil, fmt.Errorf("column types: %w", err)
+		return nil, nil, fmt.Errorf("column types: %w", err)
 	}
 	cols := make([]column, len(cts))
 	encs := make([]encoder, len(cts))
@@ -372,7 +487,7 @@ func (s *Server) runDuck(ctx context.Context, ss *session, sqlText string, args 
 	var out [][]*string
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
-			return nil, fmt.Errorf("scan: %w", err)
+			return nil, nil, fmt.Errorf("scan: %w", err)
 		}
 		row := make([]*string, len(vals))
 		for i, v := range vals {
@@ -384,21 +499,9 @@ func (s *Server) runDuck(ctx context.Context, ss *session, sqlText string, args 
 		out = append(out, row)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	switch {
-	case stmtType >= stmtInsert && stmtType <= stmtMerge:
-		return dmlResult(stmtType, cols, out), nil
-	case stmtType == stmtDDL || stmtType == stmtTCL || stmtType == stmtSCL:
-		return statusResult(stmtType, "Statement executed successfully."), nil
-	}
-	if len(cols) == 0 {
-		return statusResult(stmtDDL, "Statement executed successfully."), nil
-	}
-	return &result{cols: cols, rows: out, stmtType: stmtSelect}, nil
+	return cols, out, ctx.Err()
 }
 
 // dmlResult reports affected rows the way Snowflake does (one row, one count column).

@@ -51,6 +51,12 @@ type options struct {
 // Option configures Start.
 type Option func(*options)
 
+// DefaultMemoryLimit is the DuckDB memory limit test emulators run with.
+const DefaultMemoryLimit = "1GiB"
+
+// WithMemoryLimit sets --memory-limit (DuckDB's memory bound, e.g. "512MiB").
+func WithMemoryLimit(limit string) Option { return WithArgs("--memory-limit", limit) }
+
 // WithAsyncAfter sets --async-after (how long before a query answers "in progress").
 func WithAsyncAfter(d time.Duration) Option {
 	return WithArgs("--async-after", d.String())
@@ -89,7 +95,8 @@ func Start(t testing.TB, opts ...Option) *Emulator {
 		opt(&o)
 	}
 	bin := testbin.Build(t, "./cmd/snowflake-emulator", "SNOWFLAKE_EMULATOR_BIN")
-	args := append([]string{"--listen", "127.0.0.1:0"}, o.args...)
+	// Tests share a machine: DuckDB is bounded unless the test says otherwise (later flags win).
+	args := append([]string{"--listen", "127.0.0.1:0", "--memory-limit", DefaultMemoryLimit, "--threads", "2"}, o.args...)
 	cmd := exec.Command(bin, args...)
 	logs := &syncBuffer{}
 	cmd.Stderr = logs
@@ -151,6 +158,9 @@ func (e *Emulator) stop(t testing.TB, exited chan struct{}) {
 		t.Logf("emulator log (tail):\n%s", tail(e.logs.String(), 8000))
 	}
 }
+
+// PID is the emulator process id (for /proc checks).
+func (e *Emulator) PID() int { return e.cmd.Process.Pid }
 
 // Logs returns what the emulator wrote to stderr so far.
 func (e *Emulator) Logs() string { return e.logs.String() }
