@@ -64,6 +64,9 @@ func (s *Server) execute(ctx context.Context, q *query, req *execRequest) (res *
 	}
 	ss.run.Lock()
 	defer ss.run.Unlock()
+	if ss.pager != nil { // pages read ahead of a client that moved on
+		ss.pager.cache, ss.pager = nil, nil
+	}
 	ss.mu.Lock()
 	closed := ss.closed
 	ss.mu.Unlock()
@@ -356,10 +359,12 @@ func convertBind(typ, v string) (any, error) {
 // A SELECT is read a page at a time (see pagedSelect); other statements at once.
 func (s *Server) runDuck(ctx context.Context, ss *session, sqlText string, args []any, stmtType int64) (*result, error) {
 	if stmtType == stmtSelect && ctx.Value(materializeKey{}) == nil && pageable.MatchString(sqlText) {
-		if res, err := s.pagedSelect(ctx, ss, sqlText, args); err == nil || ctx.Err() != nil {
+		res, err := s.pagedSelect(ctx, ss, sqlText, args)
+		if err == nil || ctx.Err() != nil {
 			return res, err
 		}
 		// Not usable as a subquery (or it fails): run it as written, which also gives its own error.
+		s.log.Debug("result not paged", "err", err)
 	}
 	rows, err := ss.conn.QueryContext(ctx, sqlText, args...)
 	if err != nil {
@@ -429,34 +434,57 @@ func (s *Server) pagedSelect(ctx context.Context, ss *session, sqlText string, a
 	if err := ss.conn.QueryRowContext(ctx, "SELECT count(*) FROM (\n"+sqlText+"\n)", args...).Scan(&total); err != nil {
 		return nil, err
 	}
+	window := max(1, min(16, pageWindowBytes/max(1, per*approxSize(probe))))
 	return &result{cols: cols, rows: first[:per], total: max(total, per), stmtType: stmtSelect,
-		pages: &pager{ss: ss, sql: wrapped, args: args, chunkRows: per}}, nil
+		pages: &pager{ss: ss, sql: wrapped, args: args, chunkRows: per, window: window}}, nil
 }
 
 // pager reads rows lo..lo+n of a result by re-running its query on the
-// session's connection (between the session's own statements).
+// session's connection (between the session's own statements). One run reads
+// a window of several chunks (about pageWindowBytes), kept until fetched, so
+// the driver's concurrent chunk downloads cost one query per window.
 type pager struct {
 	ss        *session
 	sql       string // the query wrapped as a subquery
 	args      []any
 	chunkRows int
+	window    int // chunks per run
+
+	cache map[int][][]*string // by first row; guarded by ss.run
 }
+
+// pageWindowBytes bounds what one page query reads ahead of the client.
+const pageWindowBytes = 8 << 20
 
 func (p *pager) read(ctx context.Context, lo, n int) ([][]*string, error) {
 	p.ss.run.Lock()
 	defer p.ss.run.Unlock()
+	if rows, ok := p.cache[lo]; ok {
+		delete(p.cache, lo)
+		return rows, nil
+	}
 	p.ss.mu.Lock()
 	closed := p.ss.closed
 	p.ss.mu.Unlock()
 	if closed {
 		return nil, errNoSession
 	}
-	rows, err := p.ss.conn.QueryContext(ctx, p.sql+" LIMIT "+itoa(n)+" OFFSET "+itoa(lo), p.args...)
+	rows, err := p.ss.conn.QueryContext(ctx, p.sql+" LIMIT "+itoa(p.chunkRows*p.window)+" OFFSET "+itoa(lo), p.args...)
 	if err != nil {
 		return nil, err
 	}
 	_, out, err := scanResult(ctx, rows)
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	p.ss.pager = p // the session's next statement drops what the client never fetched
+	if p.cache == nil {
+		p.cache = map[int][][]*string{}
+	}
+	for at := p.chunkRows; at < len(out); at += p.chunkRows {
+		p.cache[lo+at] = out[at:min(at+p.chunkRows, len(out))]
+	}
+	return out[:min(n, len(out))], nil
 }
 
 // size is the number of rows in the whole result.

@@ -189,7 +189,7 @@ func (s *Server) startQuery(r *http.Request, ss *session, reqID string, req *exe
 		id: newQueryID(), requestID: reqID, sqlText: req.SQLText, sess: ss,
 		baseURL: scheme + "://" + r.Host, start: time.Now(), cancel: cancel,
 		done: make(chan struct{}), state: "running", chunkRows: s.cfg.ChunkRows,
-		queryTag: ss.queryTag(req.Parameters), format: ss.resultFormat(req.Parameters),
+		queryTag: ss.queryTag(req.Parameters), format: s.resultFormat(ss, req.Parameters),
 	}
 	s.mu.Lock()
 	s.queries[q.id] = q

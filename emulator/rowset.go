@@ -25,7 +25,10 @@ const (
 // Go driver unless GO_QUERY_RESULT_FORMAT or QUERY_RESULT_FORMAT says JSON
 // (request parameter first, then session); JSON for every other client, so
 // drivers that only read JSON keep working.
-func (ss *session) resultFormat(reqParams map[string]any) string {
+func (s *Server) resultFormat(ss *session, reqParams map[string]any) string {
+	if strings.EqualFold(s.cfg.ResultFormat, formatJSON) {
+		return formatJSON
+	}
 	ss.mu.Lock()
 	app := ss.clientApp
 	sessionParams := map[string]string{}

@@ -31,6 +31,9 @@ type Config struct {
 	// MemoryLimit bounds DuckDB's memory, in DuckDB's notation ("2GiB", "512MB"); default DefaultMemoryLimit.
 	MemoryLimit string
 	Threads     int // DuckDB worker threads (0: DuckDB's default, one per core)
+	// ResultFormat "json" answers every client in JSON (as for drivers that
+	// only read JSON); "" or "auto" chooses per client and session (resultFormat).
+	ResultFormat string
 	// ChunkBytes bounds a result chunk's size: wide rows make chunks of fewer rows (default 8 MiB).
 	ChunkBytes int
 	Logger     *slog.Logger

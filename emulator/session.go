@@ -26,8 +26,9 @@ type session struct {
 	user    *UserSpec
 	account string
 
-	run  sync.Mutex // serialises statements on conn
-	conn *sql.Conn
+	run   sync.Mutex // serialises statements on conn
+	conn  *sql.Conn
+	pager *pager // the last result read ahead in pages; guarded by run
 
 	mu          sync.Mutex
 	token       string
