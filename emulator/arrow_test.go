@@ -201,6 +201,7 @@ func procStatus(t *testing.T, pid int, field string) int64 {
 // memory grows by a fraction of it: rows are read from DuckDB a chunk at a
 // time as the client asks.
 func TestMillionRowsStreamBounded(t *testing.T) {
+	t.Setenv("GOMEMLIMIT", "100MiB")
 	emu := testemulator.Start(t)
 	db := open(t, emu.DSN("DEMO", "SALES"))
 	ctx := context.Background()
