@@ -1,6 +1,7 @@
 package mcptools_test
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -8,8 +9,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/snowflake-mcp/snowflake-mcp/config"
+	"github.com/snowflake-mcp/snowflake-mcp/mcptools"
 	"github.com/snowflake-mcp/snowflake-mcp/testemulator"
 )
 
@@ -134,7 +139,19 @@ func TestHugeRowsCostFirstChunks(t *testing.T) {
 		c.Query.MaxResultBytes = 8 << 20
 	})
 	cs := connect(t, st.url+"/mcp", nil)
-	res, out := call(t, cs, "execute_query", map[string]any{"query": "SELECT REPEAT('x', 100000), * FROM DEMO.SALES.ORDERS", "limit": 1000})
+	// Each page makes DuckDB build whole 2048-row vectors of 100 kB values: slow, hence the long deadline.
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "execute_query",
+		Arguments: map[string]any{"query": "SELECT REPEAT('x', 100000), * FROM DEMO.SALES.ORDERS", "limit": 1000}})
+	if err != nil {
+		t.Fatalf("execute_query: %v", err)
+	}
+	var out mcptools.Output
+	b, _ := json.Marshal(res.StructuredContent)
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
 	if res.IsError {
 		t.Fatalf("error: %s", text(res))
 	}
