@@ -53,6 +53,9 @@ func (s *Server) execute(ctx context.Context, q *query, req *execRequest) (res *
 	}
 	ss.run.Lock()
 	defer ss.run.Unlock()
+	if ss.pager != nil { // pages read ahead of a client that moved on
+		ss.pager.cache, ss.pager = nil, nil
+	}
 	ss.mu.Lock()
 	closed := ss.closed
 	ss.mu.Unlock()
@@ -80,6 +83,7 @@ func (s *Server) execute(ctx context.Context, q *query, req *execRequest) (res *
 	if want != 0 && want != int64(len(stmts)) {
 		return nil, &sfError{"000008", "0A000", fmt.Sprintf("Actual statement count %d did not match the desired statement count %d.", len(stmts), want)}
 	}
+	ctx = context.WithValue(ctx, materializeKey{}, true)
 	ids := make([]string, 0, len(stmts))
 	types := make([]string, 0, len(stmts))
 	for _, st := range stmts {
@@ -145,6 +149,9 @@ func (s *Server) executeOne(ctx context.Context, ss *session, sqlText string, ar
 	kw2 := ""
 	if len(toks) > 1 {
 		kw2 = strings.ToUpper(toks[1].text)
+	}
+	if err := s.refuseEngineStatement(toks); err != nil {
+		return nil, err
 	}
 	if m := waitRe.FindStringSubmatch(sqlText); m != nil {
 		if describeOnly {
@@ -341,15 +348,151 @@ func convertBind(typ, v string) (any, error) {
 }
 
 // runDuck executes translated SQL on the session's connection and encodes the rows.
+// A SELECT is read a page at a time (see pagedSelect); other statements at once.
 func (s *Server) runDuck(ctx context.Context, ss *session, sqlText string, args []any, stmtType int64) (*result, error) {
+	if stmtType == stmtSelect && ctx.Value(materializeKey{}) == nil && pageable.MatchString(sqlText) {
+		res, err := s.pagedSelect(ctx, ss, sqlText, args)
+		if err == nil || ctx.Err() != nil {
+			return res, err
+		}
+		// Not usable as a subquery (or it fails): run it as written, which also gives its own error.
+		s.log.Debug("result not paged", "err", err)
+	}
 	rows, err := ss.conn.QueryContext(ctx, sqlText, args...)
 	if err != nil {
 		return nil, err
 	}
+	cols, out, err := scanResult(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case stmtType >= stmtInsert && stmtType <= stmtMerge:
+		return dmlResult(stmtType, cols, out), nil
+	case stmtType == stmtDDL || stmtType == stmtTCL || stmtType == stmtSCL:
+		return statusResult(stmtType, "Statement executed successfully."), nil
+	}
+	if len(cols) == 0 {
+		return statusResult(stmtDDL, "Statement executed successfully."), nil
+	}
+	return &result{cols: cols, rows: out, stmtType: stmtSelect}, nil
+}
+
+// materializeKey marks a context whose SELECTs must be read completely at
+// once (statements of a multi-statement request: later ones may change the data).
+type materializeKey struct{}
+
+// pageable matches SQL DuckDB accepts as a subquery.
+var pageable = regexp.MustCompile(`(?is)^\s*(\(|SELECT\b|WITH\b|VALUES\b|FROM\b)`)
+
+// pagedSelect produces a SELECT's result without holding it: a one-row probe
+// sizes the pages (wide rows make short pages, at most Config.ChunkBytes),
+// the first page becomes the inline rowset, and only when more rows exist
+// are they counted and left for the chunk downloads to read page by page.
+// DuckDB materializes a query's result, so a page is a LIMIT/OFFSET query:
+// a client that reads 1000 rows of a 30 GB result costs a few pages.
+// Pages re-run the query, so a result without ORDER BY whose order DuckDB
+// does not keep between runs may differ between pages (Snowflake keeps the
+// whole result instead).
+func (s *Server) pagedSelect(ctx context.Context, ss *session, sqlText string, args []any) (*result, error) {
+	wrapped := "SELECT * FROM (\n" + sqlText + "\n)"
+	rows, err := ss.conn.QueryContext(ctx, wrapped+" LIMIT 1", args...)
+	if err != nil {
+		return nil, err
+	}
+	cols, probe, err := scanResult(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
+	if len(probe) == 0 {
+		return &result{cols: cols, stmtType: stmtSelect}, nil
+	}
+	per := s.cfg.ChunkRows
+	if w := approxSize(probe); w > 0 {
+		per = max(1, min(per, s.cfg.ChunkBytes/w))
+	}
+	rows, err = ss.conn.QueryContext(ctx, wrapped+" LIMIT "+itoa(per+1), args...)
+	if err != nil {
+		return nil, err
+	}
+	cols, first, err := scanResult(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
+	if len(first) <= per {
+		return &result{cols: cols, rows: first, stmtType: stmtSelect}, nil
+	}
+	var total int
+	if err := ss.conn.QueryRowContext(ctx, "SELECT count(*) FROM (\n"+sqlText+"\n)", args...).Scan(&total); err != nil {
+		return nil, err
+	}
+	window := max(1, min(16, pageWindowBytes/max(1, per*approxSize(probe))))
+	return &result{cols: cols, rows: first[:per], total: max(total, per), stmtType: stmtSelect,
+		pages: &pager{ss: ss, sql: wrapped, args: args, chunkRows: per, window: window}}, nil
+}
+
+// pager reads rows lo..lo+n of a result by re-running its query on the
+// session's connection (between the session's own statements). One run reads
+// a window of several chunks (about pageWindowBytes), kept until fetched, so
+// the driver's concurrent chunk downloads cost one query per window.
+type pager struct {
+	ss        *session
+	sql       string // the query wrapped as a subquery
+	args      []any
+	chunkRows int
+	window    int // chunks per run
+
+	cache map[int][][]*string // by first row; guarded by ss.run
+}
+
+// pageWindowBytes bounds what one page query reads ahead of the client.
+const pageWindowBytes = 8 << 20
+
+func (p *pager) read(ctx context.Context, lo, n int) ([][]*string, error) {
+	p.ss.run.Lock()
+	defer p.ss.run.Unlock()
+	if rows, ok := p.cache[lo]; ok {
+		delete(p.cache, lo)
+		return rows, nil
+	}
+	p.ss.mu.Lock()
+	closed := p.ss.closed
+	p.ss.mu.Unlock()
+	if closed {
+		return nil, errNoSession
+	}
+	rows, err := p.ss.conn.QueryContext(ctx, p.sql+" LIMIT "+itoa(p.chunkRows*p.window)+" OFFSET "+itoa(lo), p.args...)
+	if err != nil {
+		return nil, err
+	}
+	_, out, err := scanResult(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
+	p.ss.pager = p // the session's next statement drops what the client never fetched
+	if p.cache == nil {
+		p.cache = map[int][][]*string{}
+	}
+	for at := p.chunkRows; at < len(out); at += p.chunkRows {
+		p.cache[lo+at] = out[at:min(at+p.chunkRows, len(out))]
+	}
+	return out[:min(n, len(out))], nil
+}
+
+// size is the number of rows in the whole result.
+func (r *result) size() int {
+	if r.pages != nil {
+		return r.total
+	}
+	return len(r.rows)
+}
+
+// scanResult reads rows into Snowflake's JSON value form and closes them.
+func scanResult(ctx context.Context, rows *sql.Rows) ([]column, [][]*string, error) {
 	defer func() { _ = rows.Close() }()
 	cts, err := rows.ColumnTypes()
 	if err != nil {
-		return nil, fmt.Errorf("column types: %w", err)
+		return nil, nil, fmt.Errorf("column types: %w", err)
 	}
 	cols := make([]column, len(cts))
 	encs := make([]encoder, len(cts))
@@ -364,7 +507,7 @@ func (s *Server) runDuck(ctx context.Context, ss *session, sqlText string, args 
 	var out [][]*string
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
-			return nil, fmt.Errorf("scan: %w", err)
+			return nil, nil, fmt.Errorf("scan: %w", err)
 		}
 		row := make([]*string, len(vals))
 		for i, v := range vals {
@@ -376,21 +519,9 @@ func (s *Server) runDuck(ctx context.Context, ss *session, sqlText string, args 
 		out = append(out, row)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	switch {
-	case stmtType >= stmtInsert && stmtType <= stmtMerge:
-		return dmlResult(stmtType, cols, out), nil
-	case stmtType == stmtDDL || stmtType == stmtTCL || stmtType == stmtSCL:
-		return statusResult(stmtType, "Statement executed successfully."), nil
-	}
-	if len(cols) == 0 {
-		return statusResult(stmtDDL, "Statement executed successfully."), nil
-	}
-	return &result{cols: cols, rows: out, stmtType: stmtSelect}, nil
+	return cols, out, ctx.Err()
 }
 
 // dmlResult reports affected rows the way Snowflake does (one row, one count column).

@@ -3,7 +3,9 @@ package emulator
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"sync"
 	"time"
@@ -21,6 +23,7 @@ type query struct {
 	cancel    context.CancelFunc
 	done      chan struct{}
 	chunkRows int
+	format    string // formatArrow or formatJSON, chosen when the query starts
 
 	mu       sync.Mutex
 	state    string // running | succeeded | failed | aborted
@@ -40,8 +43,11 @@ type query struct {
 
 // result is a finished statement's columns and rows in Snowflake's JSON form.
 type result struct {
-	cols     []column
-	rows     [][]*string
+	cols []column
+	rows [][]*string // every row, or only the first rowset when pages is set
+	// pages reads the rows after the first rowset on demand; nil when rows holds them all.
+	pages    *pager
+	total    int // rows in the whole result when pages is set
 	stmtType int64
 	// multi-statement parent only: child query ids and statement types
 	resultIDs, resultTypes string
@@ -183,7 +189,7 @@ func (s *Server) startQuery(r *http.Request, ss *session, reqID string, req *exe
 		id: newQueryID(), requestID: reqID, sqlText: req.SQLText, sess: ss,
 		baseURL: scheme + "://" + r.Host, start: time.Now(), cancel: cancel,
 		done: make(chan struct{}), state: "running", chunkRows: s.cfg.ChunkRows,
-		queryTag: ss.queryTag(req.Parameters),
+		queryTag: ss.queryTag(req.Parameters), format: s.resultFormat(ss, req.Parameters),
 	}
 	s.mu.Lock()
 	s.queries[q.id] = q
@@ -217,7 +223,7 @@ func (s *Server) startQuery(r *http.Request, ss *session, reqID string, req *exe
 func (s *Server) childQuery(parent *query, sqlText string, res *result) *query {
 	c := &query{
 		id: newQueryID(), sqlText: sqlText, sess: parent.sess, baseURL: parent.baseURL, start: time.Now(),
-		cancel: func() {}, done: make(chan struct{}), state: "running", chunkRows: parent.chunkRows, queryTag: parent.queryTag,
+		cancel: func() {}, done: make(chan struct{}), state: "running", chunkRows: parent.chunkRows, queryTag: parent.queryTag, format: parent.format,
 	}
 	c.finish(res, nil, parent.sess.state())
 	s.mu.Lock()
@@ -242,7 +248,7 @@ func (q *query) finish(res *result, err error, st sessionState) {
 	default:
 		q.state = "succeeded"
 		q.res = res
-		q.rowCount = int64(len(res.rows))
+		q.rowCount = int64(res.size())
 	}
 	q.body = q.buildBody()
 	close(q.done)
@@ -257,6 +263,14 @@ func (q *query) finalBody() []byte {
 	return q.body
 }
 
+// layout says how a result is cut: the first rowset's row count and the rows per chunk after it.
+func (q *query) layout(res *result) (first, per int) {
+	if res.pages != nil {
+		return len(res.rows), res.pages.chunkRows
+	}
+	return min(len(res.rows), q.chunkRows), q.chunkRows
+}
+
 // buildBody renders the final response: first rowset inline, the rest as chunk URLs.
 func (q *query) buildBody() []byte {
 	if q.state != "succeeded" {
@@ -267,26 +281,28 @@ func (q *query) buildBody() []byte {
 		return b
 	}
 	res := q.res
-	inline := res.rows
+	total := res.size()
+	first, per := q.layout(res)
+	inline := res.rows[:first]
 	var chunks []map[string]any
-	if len(res.rows) > q.chunkRows {
-		inline = res.rows[:q.chunkRows]
-		for i, n := 0, 0; i*q.chunkRows+q.chunkRows < len(res.rows); i++ {
-			lo := (i + 1) * q.chunkRows
-			hi := min(lo+q.chunkRows, len(res.rows))
-			n = hi - lo
-			size := approxSize(res.rows[lo:hi])
-			chunks = append(chunks, map[string]any{
-				"url": q.baseURL + "/chunks/" + q.id + "/" + itoa(i), "rowCount": n,
-				"uncompressedSize": size, "compressedSize": size,
-			})
-		}
+	for i, lo := 0, first; lo < total; i, lo = i+1, lo+per {
+		n := min(per, total-lo)
+		size := approxSize(inline) * n / max(len(inline), 1)
+		chunks = append(chunks, map[string]any{
+			"url": q.baseURL + "/chunks/" + q.id + "/" + itoa(i), "rowCount": n,
+			"uncompressedSize": size, "compressedSize": size,
+		})
 	}
+	format := q.format
+	if res.stmtType != stmtSelect || res.resultIDs != "" {
+		format = formatJSON // the driver reads DML counts and multi-statement ids from the JSON rowset
+	}
+	q.format = format
 	meta := map[string]any{
-		"parameters": sessionParameters(q.final.timezone), "rowtype": res.cols, "total": len(res.rows), "returned": len(res.rows),
+		"parameters": sessionParameters(q.final.timezone), "rowtype": res.cols, "total": total, "returned": total,
 		"queryId": q.id, "finalDatabaseName": nullable(q.final.database), "finalSchemaName": nullable(q.final.schema),
 		"finalWarehouseName": q.final.warehouse, "finalRoleName": q.final.role, "statementTypeId": res.stmtType,
-		"queryResultFormat": "json", "version": 1, "numberOfBinds": 0, "databaseProvider": nil,
+		"queryResultFormat": format, "version": 1, "numberOfBinds": 0, "databaseProvider": nil,
 	}
 	if res.resultIDs != "" {
 		meta["resultIds"], meta["resultTypes"] = res.resultIDs, res.resultTypes
@@ -295,6 +311,18 @@ func (q *query) buildBody() []byte {
 		meta["chunks"] = chunks
 		meta["chunkHeaders"] = map[string]string{"x-emulator-query": q.id}
 		meta["qrmk"] = "emulator"
+	}
+	if format == formatArrow {
+		meta["rowsetBase64"] = ""
+		if len(inline) > 0 {
+			ipcBytes, err := encodeArrow(res.cols, inline)
+			if err != nil {
+				return q.failBody("000603", "Processing aborted due to error 300002: cannot encode the result as Arrow: "+err.Error(), "XX000")
+			}
+			meta["rowsetBase64"] = base64.StdEncoding.EncodeToString(ipcBytes)
+		}
+		b, _ := json.Marshal(sfResponse{Data: meta, Success: true})
+		return b
 	}
 	mb, _ := json.Marshal(meta)
 	var b bytes.Buffer
@@ -307,26 +335,50 @@ func (q *query) buildBody() []byte {
 	return b.Bytes()
 }
 
-// chunk renders chunk n: rows separated by commas without the outer brackets,
-// the form the driver's JSON chunk reader expects.
-func (q *query) chunk(n int) ([]byte, bool) {
+// failBody turns a succeeded query into a failed one (the result could not be sent).
+func (q *query) failBody(code, msg, state string) []byte {
+	q.state, q.errCode, q.errMsg, q.sqlState = "failed", code, msg, state
+	return q.buildBody()
+}
+
+// chunk renders chunk n in the query's format. JSON chunks are rows separated
+// by commas without the outer brackets, the form the driver's reader expects;
+// Arrow chunks are IPC streams. Rows of a paged result are read from DuckDB
+// only now, so a client that stops reading never costs the rest.
+func (q *query) chunk(ctx context.Context, n int) ([]byte, error) {
 	q.mu.Lock()
-	res := q.res
+	res, format := q.res, q.format
 	q.fetches++
 	q.mu.Unlock()
 	if res == nil || n < 0 {
-		return nil, false
+		return nil, errChunkNotFound
 	}
-	lo := (n + 1) * q.chunkRows
-	if lo >= len(res.rows) {
-		return nil, false
+	first, per := q.layout(res)
+	lo := first + n*per
+	total := res.size()
+	if lo >= total {
+		return nil, errChunkNotFound
 	}
-	hi := min(lo+q.chunkRows, len(res.rows))
+	hi := min(lo+per, total)
+	var rows [][]*string
+	if res.pages != nil {
+		var err error
+		if rows, err = res.pages.read(ctx, lo, hi-lo); err != nil {
+			return nil, err
+		}
+	} else {
+		rows = res.rows[lo:hi]
+	}
+	if format == formatArrow {
+		return encodeArrow(res.cols, rows)
+	}
 	var b bytes.Buffer
-	b.Grow(approxSize(res.rows[lo:hi]))
-	appendRows(&b, res.rows[lo:hi])
-	return b.Bytes(), true
+	b.Grow(approxSize(rows))
+	appendRows(&b, rows)
+	return b.Bytes(), nil
 }
+
+var errChunkNotFound = errors.New("chunk not found")
 
 // retainedRows caps how many result rows stay in memory for polling and chunks.
 const retainedRows = 500_000

@@ -28,6 +28,14 @@ type Config struct {
 	ChunkRows  int           // results with more rows are split into chunks (default 10000)
 	SessionTTL time.Duration // session tokens expire after this (0: never)
 	PollHold   time.Duration // how long a result poll waits before answering 333334 again (default 5s)
+	// MemoryLimit bounds DuckDB's memory, in DuckDB's notation ("2GiB", "512MB"); default DefaultMemoryLimit.
+	MemoryLimit string
+	Threads     int // DuckDB worker threads (0: DuckDB's default, one per core)
+	// ResultFormat "json" answers every client in JSON (as for drivers that
+	// only read JSON); "" or "auto" chooses per client and session (resultFormat).
+	ResultFormat string
+	// ChunkBytes bounds a result chunk's size: wide rows make chunks of fewer rows (default 8 MiB).
+	ChunkBytes int
 	Logger     *slog.Logger
 }
 
@@ -50,7 +58,8 @@ type Server struct {
 	history   []*query            // in start order, bounded
 	nextSess  atomic.Int64
 
-	faults faults
+	faults   faults
+	settings map[string]bool // DuckDB configuration names, refused in client SQL
 
 	closeOnce sync.Once
 	closeErr  error
@@ -66,6 +75,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.ChunkRows <= 0 {
 		cfg.ChunkRows = 10000
+	}
+	if cfg.ChunkBytes <= 0 {
+		cfg.ChunkBytes = 8 << 20
 	}
 	if cfg.PollHold <= 0 {
 		cfg.PollHold = 5 * time.Second
@@ -104,6 +116,17 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.log.Info("seeded warehouse", "elapsed", time.Since(start).Round(time.Millisecond))
+	// Seed files are the operator's and may read files; client SQL may not.
+	if err := sandbox(ctx, db, cfg.MemoryLimit, cfg.Threads); err != nil {
+		cancel()
+		_ = db.Close()
+		return nil, err
+	}
+	if s.settings, err = engineSettings(ctx, db); err != nil {
+		cancel()
+		_ = db.Close()
+		return nil, err
+	}
 	s.routes()
 	go s.reapIdleSessions(time.Minute, idleSessionLimit)
 	return s, nil
@@ -432,9 +455,14 @@ func (s *Server) handleChunk(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	body, ok := q.chunk(n)
-	if !ok {
+	body, err := q.chunk(r.Context(), n)
+	if errors.Is(err, errChunkNotFound) {
 		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		s.log.Warn("chunk failed", "query", q.id, "chunk", n, "err", err)
+		http.Error(w, "chunk "+strconv.Itoa(n)+" of "+q.id+" could not be produced", http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

@@ -26,8 +26,9 @@ type session struct {
 	user    *UserSpec
 	account string
 
-	run  sync.Mutex // serialises statements on conn
-	conn *sql.Conn
+	run   sync.Mutex // serialises statements on conn
+	conn  *sql.Conn
+	pager *pager // the last result read ahead in pages; guarded by run
 
 	mu          sync.Mutex
 	token       string
@@ -39,6 +40,7 @@ type session struct {
 	role        string
 	closed      bool
 	params      map[string]string // session parameters set at login or by ALTER SESSION (upper-case keys)
+	clientApp   string            // CLIENT_APP_ID at login ("Go" for gosnowflake): picks the default result format
 	lastUsed    time.Time
 	expired     bool // token expired by fault injection
 }
@@ -237,6 +239,7 @@ type loginRequest struct {
 		Authenticator     string         `json:"AUTHENTICATOR"`
 		Token             string         `json:"TOKEN"`
 		SessionParameters map[string]any `json:"SESSION_PARAMETERS"`
+		ClientAppID       string         `json:"CLIENT_APP_ID"`
 	} `json:"data"`
 }
 
@@ -269,7 +272,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	ss := &session{
 		id: s.nextSess.Add(1), user: u, account: d.AccountName, conn: conn,
 		master: newID(24), warehouse: strings.ToUpper(u.Warehouse), role: strings.ToUpper(u.Role),
-		params: map[string]string{}, lastUsed: time.Now(),
+		params: map[string]string{}, lastUsed: time.Now(), clientApp: d.ClientAppID,
 	}
 	for k, v := range d.SessionParameters {
 		ss.params[strings.ToUpper(k)] = fmt.Sprint(v)

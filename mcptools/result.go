@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/big"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -121,18 +123,55 @@ func snowflakeType(ct *sql.ColumnType) string {
 	return name
 }
 
-// cellValue turns a driver value into JSON-friendly form and cuts long text.
+// maxExactInt is the largest integer a JSON number carries exactly (2^53).
+const maxExactInt = 1 << 53
+
+// cellValue turns a driver value into its JSON form by the column's Snowflake
+// type, the same whichever wire format (Arrow or JSON) delivered it: integers
+// within ±2^53 and floats as numbers, larger integers and exact decimals as
+// strings, booleans as booleans, VARIANT/OBJECT/ARRAY as JSON values, dates
+// and times as ISO 8601 (with the offset where the type has one), binary as
+// hex. Long text is cut to maxChars.
 func cellValue(v any, kind string, maxChars int) (any, bool) {
-	switch x := v.(type) {
-	case nil, bool, int64, int32, int:
-		return x, false
-	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return fmt.Sprint(x), false
+	if v == nil {
+		return nil, false
+	}
+	switch kind {
+	case "FIXED":
+		return fixedValue(v), false
+	case "REAL":
+		return realValue(v), false
+	case "BOOLEAN":
+		switch x := v.(type) {
+		case bool:
+			return x, false
+		case string:
+			if b, err := strconv.ParseBool(x); err == nil {
+				return b, false
+			}
 		}
+	case "VARIANT", "OBJECT", "ARRAY":
+		if s, ok := v.(string); ok {
+			if maxChars > 0 && utf8.RuneCountInString(s) > maxChars {
+				return cut(s, maxChars) // a cut document is no longer JSON: keep it as text
+			}
+			if json.Valid([]byte(s)) {
+				return json.RawMessage(s), false
+			}
+		}
+	case "BINARY":
+		switch x := v.(type) {
+		case []byte:
+			return cut(hex.EncodeToString(x), maxChars)
+		case string:
+			return cut(strings.ToLower(x), maxChars)
+		}
+	}
+	switch x := v.(type) {
+	case bool, int64, int32, int:
 		return x, false
-	case float32:
-		return cellValue(float64(x), kind, maxChars)
+	case float64, float32:
+		return realValue(x), false
 	case time.Time:
 		switch kind {
 		case "DATE":
@@ -144,7 +183,7 @@ func cellValue(v any, kind string, maxChars int) (any, bool) {
 		}
 		return x.Format(time.RFC3339Nano), false
 	case []byte:
-		if kind == "BINARY" || !utf8.Valid(x) {
+		if !utf8.Valid(x) {
 			return cut(hex.EncodeToString(x), maxChars)
 		}
 		return cut(string(x), maxChars)
@@ -153,6 +192,70 @@ func cellValue(v any, kind string, maxChars int) (any, bool) {
 	default:
 		return cut(fmt.Sprint(x), maxChars)
 	}
+}
+
+// fixedValue renders a NUMBER: a JSON number when it is an integer JSON
+// carries exactly, else its exact decimal text.
+func fixedValue(v any) any {
+	var n int64
+	switch x := v.(type) {
+	case int64:
+		n = x
+	case int32:
+		n = int64(x)
+	case int:
+		n = int64(x)
+	case float64: // NUMBER(p,s>0) scanned as float by some paths: keep it a number
+		return realValue(x)
+	case *big.Int:
+		if !x.IsInt64() {
+			return x.String()
+		}
+		n = x.Int64()
+	case *big.Float:
+		return x.Text('f', -1)
+	case string:
+		i, err := strconv.ParseInt(x, 10, 64)
+		if err != nil {
+			return x // a decimal with a scale, or beyond int64
+		}
+		n = i
+	default:
+		return fmt.Sprint(v)
+	}
+	if n > maxExactInt || n < -maxExactInt {
+		return strconv.FormatInt(n, 10)
+	}
+	return n
+}
+
+// realValue renders a FLOAT as a JSON number; NaN and infinities, which JSON
+// cannot carry, as Snowflake's text for them.
+func realValue(v any) any {
+	var f float64
+	switch x := v.(type) {
+	case float64:
+		f = x
+	case float32:
+		f = float64(x)
+	case string:
+		p, err := strconv.ParseFloat(x, 64)
+		if err != nil {
+			return x
+		}
+		f = p
+	default:
+		return fmt.Sprint(v)
+	}
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	}
+	return f
 }
 
 func cut(s string, maxChars int) (string, bool) {
@@ -197,6 +300,10 @@ func renderText(title string, o *Output) string {
 				b.WriteString("NULL")
 			case string:
 				b.WriteString(strings.NewReplacer("\n", `\n`, "\r", `\r`, "|", `\|`).Replace(x))
+			case json.RawMessage: // VARIANT, OBJECT, ARRAY: their JSON text
+				b.WriteString(strings.NewReplacer("\n", `\n`, "\r", `\r`, "|", `\|`).Replace(string(x)))
+			case float64:
+				b.WriteString(strconv.FormatFloat(x, 'g', -1, 64))
 			default:
 				fmt.Fprint(&b, x)
 			}

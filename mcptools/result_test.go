@@ -1,6 +1,7 @@
 package mcptools
 
 import (
+	"encoding/json"
 	"log/slog"
 	"math"
 	"strings"
@@ -17,9 +18,20 @@ func TestCellValue(t *testing.T) {
 		cut  bool
 	}{
 		{nil, "TEXT", nil, false},
+		{nil, "FIXED", nil, false},
 		{int64(7), "FIXED", int64(7), false},
+		{"7", "FIXED", int64(7), false},
+		{"-9007199254740992", "FIXED", int64(-9007199254740992), false},
+		{"9007199254740993", "FIXED", "9007199254740993", false},
+		{"12345678901234567890123", "FIXED", "12345678901234567890123", false},
+		{"123.45", "FIXED", "123.45", false},
+		{"1.5", "REAL", 1.5, false},
+		{1.5, "REAL", 1.5, false},
+		{"1", "BOOLEAN", true, false},
+		{false, "BOOLEAN", false, false},
 		{math.NaN(), "REAL", "NaN", false},
-		{math.Inf(1), "REAL", "+Inf", false},
+		{math.Inf(1), "REAL", "inf", false},
+		{"-inf", "REAL", "-inf", false},
 		{ts, "DATE", "2024-02-29", false},
 		{ts, "TIME", "13:04:05.12", false},
 		{ts, "TIMESTAMP_NTZ", "2024-02-29T13:04:05.12", false},
@@ -31,8 +43,15 @@ func TestCellValue(t *testing.T) {
 	for _, c := range cases {
 		got, cut := cellValue(c.in, c.kind, 5)
 		if got != c.want || cut != c.cut {
-			t.Errorf("cellValue(%v, %s) = %v, %v; want %v, %v", c.in, c.kind, got, cut, c.want, c.cut)
+			t.Errorf("cellValue(%v, %s) = %#v, %v; want %#v, %v", c.in, c.kind, got, cut, c.want, c.cut)
 		}
+	}
+	// Semi-structured values are JSON values, unless cutting made them text.
+	if got, _ := cellValue(`[1,2]`, "ARRAY", 50); string(got.(json.RawMessage)) != `[1,2]` {
+		t.Errorf("ARRAY: %#v", got)
+	}
+	if got, cut := cellValue(`{"k":"vvvvvv"}`, "OBJECT", 5); got != `{"k":…` || !cut {
+		t.Errorf("cut OBJECT: %#v %v", got, cut)
 	}
 }
 

@@ -52,6 +52,12 @@ type options struct {
 // Option configures Start.
 type Option func(*options)
 
+// DefaultMemoryLimit is the DuckDB memory limit test emulators run with.
+const DefaultMemoryLimit = "1GiB"
+
+// WithMemoryLimit sets --memory-limit (DuckDB's memory bound, e.g. "512MiB").
+func WithMemoryLimit(limit string) Option { return WithArgs("--memory-limit", limit) }
+
 // WithAsyncAfter sets --async-after (how long before a query answers "in progress").
 func WithAsyncAfter(d time.Duration) Option {
 	return WithArgs("--async-after", d.String())
@@ -94,7 +100,8 @@ func Start(t testing.TB, opts ...Option) *Emulator {
 		opt(&o)
 	}
 	bin := testbin.Build(t, "./cmd/snowflake-emulator", "SNOWFLAKE_EMULATOR_BIN")
-	args := append([]string{"--listen", "127.0.0.1:0"}, o.args...)
+	// Tests share a machine: DuckDB is bounded unless the test says otherwise (later flags win).
+	args := append([]string{"--listen", "127.0.0.1:0", "--memory-limit", DefaultMemoryLimit, "--threads", "2"}, o.args...)
 	cmd := exec.Command(bin, args...)
 	logs := &syncBuffer{}
 	cmd.Stderr = logs
@@ -163,6 +170,9 @@ func (e *Emulator) Kill() {
 	_ = e.cmd.Process.Kill()
 	<-e.exited
 }
+
+// PID is the emulator process id (for /proc checks).
+func (e *Emulator) PID() int { return e.cmd.Process.Pid }
 
 // Logs returns what the emulator wrote to stderr so far.
 func (e *Emulator) Logs() string { return e.logs.String() }

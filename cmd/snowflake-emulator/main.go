@@ -35,6 +35,10 @@ func run() error {
 	asyncAfter := fs.Duration("async-after", 45*time.Second, "queries running longer answer 'in progress' and are polled")
 	chunkRows := fs.Int("chunk-rows", 10000, "results with more rows are split into downloadable chunks of this size")
 	sessionTTL := fs.Duration("session-ttl", 0, "session tokens expire after this duration (0: never)")
+	memoryLimit := fs.String("memory-limit", emulator.DefaultMemoryLimit, "DuckDB memory limit (e.g. 2GiB, 512MB); queries needing more fail instead of growing the process")
+	threads := fs.Int("threads", 0, "DuckDB worker threads (0: one per core)")
+	chunkBytes := fs.Int("chunk-bytes", 8<<20, "a result chunk holds at most about this many bytes (wide rows make smaller chunks)")
+	resultFormat := fs.String("result-format", "auto", "auto: Arrow for the Go driver unless the session asks for JSON, JSON for other clients; json: JSON for every client")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -42,12 +46,16 @@ func run() error {
 		}
 		return err
 	}
+	if *resultFormat != "auto" && *resultFormat != "json" {
+		return fmt.Errorf("--result-format %q: want auto or json", *resultFormat)
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	cfg := emulator.Config{SeedDirs: *seeds, AsyncAfter: *asyncAfter, ChunkRows: *chunkRows, SessionTTL: *sessionTTL, Logger: log}
+	cfg := emulator.Config{SeedDirs: *seeds, AsyncAfter: *asyncAfter, ChunkRows: *chunkRows, SessionTTL: *sessionTTL, Logger: log,
+		MemoryLimit: *memoryLimit, Threads: *threads, ChunkBytes: *chunkBytes, ResultFormat: *resultFormat}
 	if *usersFile != "" {
 		users, err := emulator.LoadUsers(*usersFile)
 		if err != nil {

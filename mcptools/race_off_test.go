@@ -1,0 +1,5 @@
+//go:build !race
+
+package mcptools_test
+
+const raceBuild = false
