@@ -69,19 +69,20 @@ func (s *Server) refuseEngineStatement(toks []token) error {
 	kw := strings.ToUpper(toks[0].text)
 	switch kw {
 	case "PRAGMA", "INSTALL", "LOAD", "FORCE", "EXPORT", "IMPORT", "CHECKPOINT", "ATTACH", "DETACH", "RESET", "COPY", "VACUUM":
-		return unsupported(kw)
+		return unsupportedFeature(kw)
 	case "SET", "UNSET":
 		if len(toks) < 2 {
 			return nil
 		}
 		name := strings.ToUpper(toks[1].text)
 		if name == "GLOBAL" || name == "SESSION" || name == "LOCAL" || name == "VARIABLE" || s.settings[name] {
-			return unsupported(kw + " " + name)
+			return unsupportedFeature(kw + " " + name)
 		}
 	}
 	return nil
 }
 
-func unsupported(what string) error {
+// unsupportedFeature is the 000002 error for a statement the emulator refuses outright.
+func unsupportedFeature(what string) error {
 	return &sfError{"000002", "0A000", "Unsupported feature '" + what + "'."}
 }
