@@ -109,8 +109,7 @@ install_file 0644 "$here/logrotate/$name" "$DESTDIR/etc/logrotate.d/$name"
 install_file 0644 "$here/config.example.yaml" "$DESTDIR$sharedir/config.example.yaml"
 
 if [ ! -d "$DESTDIR$confdir" ]; then
-	mkdir -p "$DESTDIR$confdir" && chmod 0750 "$DESTDIR$confdir" || die "cannot create $confdir"
-	[ -n "$DESTDIR" ] || chgrp "$name" "$confdir" || die "cannot chgrp $confdir"
+	mkdir -p "$DESTDIR$confdir" && chmod 0755 "$DESTDIR$confdir" || die "cannot create $confdir"
 fi
 configured=yes
 if [ -e "$DESTDIR$conf" ]; then

@@ -109,6 +109,11 @@ func (m *machine) boot() {
 	cmd := exec.Command("systemd-nspawn", "-D", m.root, "--machine", m.name, "--boot",
 		"--register=no", "--keep-unit", "--console=passive", "--private-network")
 	cmd.Stdout, cmd.Stderr = console, console
+	// The unified cgroup hierarchy, as on every Debian 12/13 host, even when this host is on
+	// cgroup v1: systemd 252 can only wait for a main process it did not fork (the new
+	// generation after a reload) through cgroup v2's empty notification, and would SIGKILL a
+	// drain at once on v1 inside a container.
+	cmd.Env = append(os.Environ(), "SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1")
 	if err := cmd.Start(); err != nil {
 		m.t.Fatalf("systemd-nspawn: %v", err)
 	}
@@ -159,6 +164,10 @@ func (m *machine) destroy() {
 		select {
 		case <-m.exited:
 		default:
+			if m.t.Failed() {
+				j, _ := m.run(20*time.Second, "journalctl", "--no-pager", "-o", "short-monotonic", "-n", "60", "-u", service)
+				m.t.Logf("%s journal of %s (tail):\n%s", m.name, service, j)
+			}
 			_, _ = m.run(20*time.Second, "systemctl", "poweroff")
 			select {
 			case <-m.exited:
@@ -173,7 +182,7 @@ func (m *machine) destroy() {
 		_ = m.console.Close()
 		if m.t.Failed() {
 			b, _ := os.ReadFile(m.console.Name())
-			m.t.Logf("%s console (tail):\n%s", m.name, tail(string(b), 3000))
+			m.t.Logf("%s console (tail):\n%s", m.name, tail(string(b), 1500))
 		}
 	}
 	if out, err := exec.Command("umount", m.root).CombinedOutput(); err != nil {

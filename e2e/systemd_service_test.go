@@ -185,6 +185,9 @@ func reloadUnderLoad(t *testing.T, m *machine, rounds int, waitsForReady bool) [
 		// One upgrade at a time: the next waits until this one's old generation has drained.
 		m.waitFor(60*time.Second, "the old generation to drain and exit", func() bool { return !m.alive(old) })
 		status := m.show(service, "StatusText")
+		if st := m.show(service, "ActiveState") + "/" + m.show(service, "SubState"); st != "active/running" {
+			t.Fatalf("reload %d left the unit %s, want active/running", i+1, st)
+		}
 		t.Logf("reload %d: %s -> MainPID %d -> %d; StatusText %q", i+1, took[i].Round(time.Millisecond), old, pid, status)
 	}
 	s := l.stop()

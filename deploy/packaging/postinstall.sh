@@ -7,7 +7,7 @@ set -e
 name=snowflake-mcp
 conf=/etc/$name/config.yaml
 if [ ! -d "/etc/$name" ]; then
-	install -d -m 0750 -o root -g "$name" "/etc/$name"
+	install -d -m 0755 "/etc/$name"
 fi
 [ -d /run/systemd/system ] || exit 0
 systemctl daemon-reload >/dev/null 2>&1 || true
