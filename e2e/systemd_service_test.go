@@ -185,6 +185,9 @@ func reloadUnderLoad(t *testing.T, m *machine, rounds int, waitsForReady bool) [
 		// One upgrade at a time: the next waits until this one's old generation has drained.
 		m.waitFor(60*time.Second, "the old generation to drain and exit", func() bool { return !m.alive(old) })
 		status := m.show(service, "StatusText")
+		if want := "last upgrade: ok, took over from pid " + strconv.Itoa(old); !strings.Contains(status, want) {
+			t.Errorf("reload %d: StatusText %q does not say %q", i+1, status, want)
+		}
 		if st := m.show(service, "ActiveState") + "/" + m.show(service, "SubState"); st != "active/running" {
 			t.Fatalf("reload %d left the unit %s, want active/running", i+1, st)
 		}

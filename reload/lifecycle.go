@@ -230,7 +230,11 @@ func (l *Lifecycle) Ready() error {
 	if l.upg.HasParent() {
 		writeReport(fmt.Sprintf("ready %d", l.pid))
 	}
-	l.notify("READY=1", fmt.Sprintf("MAINPID=%d", l.pid), "STATUS=serving")
+	status := fmt.Sprintf("STATUS=serving, ready (pid %d)", l.pid)
+	if l.upg.HasParent() {
+		status += fmt.Sprintf("; last upgrade: ok, took over from pid %d", os.Getppid())
+	}
+	l.notify("READY=1", fmt.Sprintf("MAINPID=%d", l.pid), status)
 	l.log.Info("ready", "generation_parent", l.upg.HasParent(), "mode", l.opts.Mode)
 	return nil
 }
@@ -404,7 +408,7 @@ func (l *Lifecycle) refuseUpgrade(upgrading bool) bool {
 	l.log.Warn("SIGHUP: upgrade refused", "reason", why)
 	// Type=notify-reload waits for RELOADING=1 then READY=1 after its SIGHUP.
 	l.notify("RELOADING=1", "MONOTONIC_USEC="+monotonicUsec(), "STATUS=upgrade refused: "+why)
-	l.notify("READY=1", fmt.Sprintf("MAINPID=%d", l.pid), "STATUS=serving (upgrade refused)")
+	l.notify("READY=1", fmt.Sprintf("MAINPID=%d", l.pid), fmt.Sprintf("STATUS=serving, ready (pid %d); last upgrade: refused: %s", l.pid, why))
 	return true
 }
 
@@ -457,13 +461,14 @@ func (l *Lifecycle) upgradeFailed(res upgradeResult) {
 		l.stats.LastError += ": " + res.childErr
 	}
 	failed := l.stats.FailedUpgrades
+	lastErr := l.stats.LastError
 	l.mu.Unlock()
 	attrs := []any{"err", res.err, "took", res.took, "failed_upgrades", failed}
 	if res.childErr != "" {
 		attrs = append(attrs, "child_error", res.childErr)
 	}
 	l.log.Error("upgrade failed; rolled back, this generation keeps serving", attrs...)
-	l.notify("READY=1", fmt.Sprintf("MAINPID=%d", l.pid), "STATUS=serving (last upgrade failed)")
+	l.notify("READY=1", fmt.Sprintf("MAINPID=%d", l.pid), fmt.Sprintf("STATUS=serving, ready (pid %d); last upgrade: failed, rolled back: %.160s", l.pid, lastErr))
 }
 
 func (l *Lifecycle) reopenLogs() {
