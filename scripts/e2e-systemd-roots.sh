@@ -6,8 +6,9 @@ set -eu
 
 dir=${1:-/var/cache/snowflake-mcp-e2e}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-# What the tests use inside: systemd as PID 1, curl for probes, procps for ps/pgrep.
-include=systemd,systemd-sysv,dbus,procps,curl,ca-certificates
+# What the tests use inside: systemd as PID 1, curl for probes, procps, and libstdc++ for the
+# emulator (cgo, DuckDB; built on Debian 12, so its glibc 2.36 runs in both roots).
+include=systemd,systemd-sysv,dbus,procps,curl,ca-certificates,libstdc++6
 
 for suite in trixie bookworm; do
 	root=$dir/$suite
