@@ -51,7 +51,7 @@ if [ "$purge" = yes ]; then
 		say "removed group $name"
 	fi
 else
-	say "kept /etc/$name, /var/log/$name, /var/lib/$name and the $name user (--purge removes them)"
+	say "kept /etc/$name, /var/lib/$name, /var/cache/$name, /var/log/$name and the $name user (--purge removes them)"
 fi
 if [ -d /run/systemd/system ]; then
 	systemctl daemon-reload || die "systemctl daemon-reload failed"
