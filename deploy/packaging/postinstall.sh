@@ -14,7 +14,7 @@ systemctl daemon-reload >/dev/null 2>&1 || true
 # deb: "configure" with the old version in $2 on upgrade; rpm: $1 is 2 or more on upgrade.
 upgrade=no
 case "${1:-}" in
-configure) [ -n "${2:-}" ] && upgrade=yes ;;
+configure) if [ -n "${2:-}" ]; then upgrade=yes; fi ;;
 [2-9]*) upgrade=yes ;;
 esac
 if [ "$upgrade" = no ]; then
