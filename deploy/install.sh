@@ -98,7 +98,7 @@ if [ "$NOTIFY_RELOAD" = auto ]; then
 fi
 if [ "$NOTIFY_RELOAD" = yes ]; then
 	install_file 0644 "$here/systemd/notify-reload.conf" "$DESTDIR$dropin"
-	[ "$changed" = yes ] && unit_changed=yes
+	if [ "$changed" = yes ]; then unit_changed=yes; fi
 elif [ -f "$DESTDIR$dropin" ]; then
 	rm -f "$DESTDIR$dropin" && rmdir "$DESTDIR$unitdir/$name.service.d" 2>/dev/null || true
 	unit_changed=yes
