@@ -77,7 +77,7 @@ type Stats struct {
 	Upgrades       int64  // successful hand-offs started from this process
 	FailedUpgrades int64  // rolled back
 	LastError      string // why the last upgrade failed
-	LastUpgrade    string // "", "succeeded" or "failed"
+	LastUpgrade    string // "", "ok", "ok, took over from pid N" (a new generation) or "failed, rolled back: why"
 }
 
 // Lifecycle runs one generation of the server process.
@@ -260,6 +260,11 @@ func (l *Lifecycle) Ready() error {
 	l.mu.Unlock()
 	if l.opts.Readiness != nil {
 		l.opts.Readiness.SetReady()
+	}
+	if l.upg.HasParent() {
+		l.mu.Lock()
+		l.stats.LastUpgrade = fmt.Sprintf("ok, took over from pid %d", os.Getppid())
+		l.mu.Unlock()
 	}
 	l.notify("READY=1", fmt.Sprintf("MAINPID=%d", l.pid), l.status("serving"))
 	l.log.Info("ready", "generation_parent", l.upg.HasParent(), "mode", l.opts.Mode)
@@ -528,7 +533,7 @@ func (l *Lifecycle) upgrade() upgradeResult {
 	if err == nil {
 		l.mu.Lock()
 		l.stats.Upgrades++
-		l.stats.LastUpgrade = "succeeded"
+		l.stats.LastUpgrade = "ok"
 		l.mu.Unlock()
 		l.log.Info("upgrade succeeded", "new_pid", res.pid, "took", res.took)
 	}
@@ -542,7 +547,7 @@ func (l *Lifecycle) upgradeFailed(res upgradeResult) {
 	if res.childErr != "" {
 		l.stats.LastError += ": " + res.childErr
 	}
-	l.stats.LastUpgrade = "failed"
+	l.stats.LastUpgrade = fmt.Sprintf("failed, rolled back: %.160s", l.stats.LastError)
 	failed := l.stats.FailedUpgrades
 	l.mu.Unlock()
 	attrs := []any{"err", res.err, "took", res.took, "failed_upgrades", failed}
@@ -561,7 +566,7 @@ func (l *Lifecycle) status(doing string) string {
 	l.mu.Unlock()
 	s := fmt.Sprintf("STATUS=%s; generation %d", doing, l.generation)
 	if last != "" {
-		s += "; last upgrade " + last
+		s += "; last upgrade: " + last
 	}
 	return s
 }
