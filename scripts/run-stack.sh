@@ -21,12 +21,20 @@ server_pid() {
 
 # Stops the server first (its drain may still need Snowflake), then the emulator,
 # each with one TERM: a second signal would make the server skip its drain.
+# alive: the process runs. A generation started by a hand-off is not our child, and
+# once it exits it may stay a zombie until init reaps it; kill -0 still succeeds then.
+alive() {
+	local state
+	state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+	case "$state" in Z*) return 1 ;; esac
+}
+
 stop() {
 	trap - INT TERM EXIT
 	local pid
 	pid=$(server_pid)
 	if [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; then
-		for _ in $(seq 1 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		for _ in $(seq 1 600); do alive "$pid" || break; sleep 0.1; done
 	fi
 	if [ -n "$emulator_pid" ]; then kill -TERM "$emulator_pid" 2>/dev/null || true; fi
 	wait 2>/dev/null || true
@@ -79,7 +87,7 @@ MSG
 # generation is followed through the PID file.
 while kill -0 "$emulator_pid" 2>/dev/null; do
 	pid=$(server_pid)
-	if ! kill -0 "$pid" 2>/dev/null; then
+	if ! alive "$pid"; then
 		sleep 0.5 # a hand-off in progress rewrites the PID file first
 		[ "$(server_pid)" != "$pid" ] && continue
 		echo "snowflake-mcp (PID $pid) exited; stopping the emulator" >&2
