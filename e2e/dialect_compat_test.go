@@ -15,6 +15,8 @@ import (
 	sf "github.com/snowflakedb/gosnowflake"
 
 	"github.com/snowflake-mcp/snowflake-mcp/testemulator"
+
+	"github.com/snowflake-mcp/snowflake-mcp/testbin"
 )
 
 // compatCase is one Snowflake statement and the row it must return,
@@ -322,7 +324,7 @@ func render(v any) string {
 
 func TestMain(m *testing.M) {
 	_ = sf.GetLogger().SetLogLevel("fatal")
-	os.Exit(m.Run())
+	os.Exit(testbin.Run(m))
 }
 
 // TestDialectResultTypes checks the Snowflake types of results, not only values.

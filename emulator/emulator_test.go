@@ -10,11 +10,13 @@ import (
 	sf "github.com/snowflakedb/gosnowflake"
 
 	"github.com/snowflake-mcp/snowflake-mcp/testemulator"
+
+	"github.com/snowflake-mcp/snowflake-mcp/testbin"
 )
 
 func TestMain(m *testing.M) {
 	_ = sf.GetLogger().SetLogLevel("fatal")
-	os.Exit(m.Run())
+	os.Exit(testbin.Run(m))
 }
 
 func open(t testing.TB, dsn string) *sql.DB {

@@ -256,5 +256,5 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "interop tests must run in the interop directory (go test ./interop)")
 		os.Exit(2)
 	}
-	os.Exit(m.Run())
+	os.Exit(testbin.Run(m))
 }

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/snowflake-mcp/snowflake-mcp/testbin"
 )
 
 // The test binary doubles as a small server built on this package, so the
@@ -25,7 +27,7 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv(helperEnv); path != "" {
 		os.Exit(helperMain(path))
 	}
-	os.Exit(m.Run())
+	os.Exit(testbin.Run(m))
 }
 
 type helperConfig struct {

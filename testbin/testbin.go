@@ -62,6 +62,20 @@ func Build(tb testing.TB, pkg string, envOverride string, extraEnv ...string) st
 	return out
 }
 
+// Run runs the tests of m, then removes the binaries Build made (a few hundred
+// MB per package), and returns the exit code: `os.Exit(testbin.Run(m))` in the
+// TestMain of every package that uses Build, directly or through testemulator.
+func Run(m *testing.M) int {
+	code := m.Run()
+	mu.Lock()
+	defer mu.Unlock()
+	if dir != "" {
+		_ = os.RemoveAll(dir)
+		dir, built = "", map[string]string{}
+	}
+	return code
+}
+
 // ModuleRoot returns the directory holding go.mod.
 func ModuleRoot() (string, error) {
 	b, err := exec.Command("go", "env", "GOMOD").Output()
