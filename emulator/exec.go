@@ -34,6 +34,9 @@ func classifyError(err error) (code, msg, state string) {
 	if errors.Is(err, context.Canceled) {
 		return "000604", "SQL execution canceled", "57014"
 	}
+	if errors.Is(err, errNoSession) { // dropped between the token check and the run
+		return "390104", "User must login again to access the service.", ""
+	}
 	if m := err.Error(); strings.Contains(m, "INTERRUPT") || strings.Contains(m, "Interrupted") {
 		return "000604", "SQL execution canceled", "57014"
 	}

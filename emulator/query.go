@@ -273,6 +273,11 @@ func (q *query) layout(res *result) (first, per int) {
 
 // buildBody renders the final response: first rowset inline, the rest as chunk URLs.
 func (q *query) buildBody() []byte {
+	if q.state == "failed" && q.errCode == "390104" {
+		// As Snowflake answers a request on a dead session: no query was accepted.
+		b, _ := json.Marshal(sfResponse{Code: &q.errCode, Message: &q.errMsg, Success: false})
+		return b
+	}
 	if q.state != "succeeded" {
 		b, _ := json.Marshal(sfResponse{Code: &q.errCode, Message: &q.errMsg, Success: false, Data: map[string]any{
 			"sqlState": q.sqlState, "queryId": q.id, "errorCode": q.errCode, "internalError": false,
